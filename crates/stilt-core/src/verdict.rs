@@ -1,0 +1,298 @@
+//! The ci exit decision, as a pure function of a session snapshot and the time.
+//!
+//! Implements Tilt's `processExitCondition` (`internal/controllers/core/session/status.go`):
+//! cluster error → first failing target in name order (grace aware) → everything ready/done →
+//! readiness timeout → global timeout. Keeping it pure makes every rule a unit test and lets
+//! the engine ask "when should I look again?" instead of polling.
+
+use crate::duration::GoDuration;
+use crate::exit_code::FailureClass;
+use crate::session::{SessionCiSpec, Target, TargetState, TargetType};
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// What the verdict says about a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Keep going; look again at `recheck_at` at the latest (a deadline may pass then).
+    Running {
+        /// Earliest grace/readiness/global deadline, if any.
+        recheck_at: Option<DateTime<Utc>>,
+    },
+    /// All workloads are healthy.
+    Success,
+    /// The run failed.
+    Failure {
+        /// `status.error`, as Tilt words it.
+        error: String,
+        /// Failure class.
+        class: FailureClass,
+        /// The target that failed, if one did.
+        target: Option<String>,
+    },
+}
+
+/// Decides whether a ci run is over. `targets` need not be sorted; `start_time` is the process
+/// start; `cluster_error` is a failing cluster connection when any enabled resource needs one.
+pub fn verdict(
+    targets: &[Target],
+    ci: &SessionCiSpec,
+    start_time: DateTime<Utc>,
+    now: DateTime<Utc>,
+    cluster_error: Option<&str>,
+) -> Verdict {
+    if let Some(err) = cluster_error {
+        let _ = err;
+        return Verdict::Failure {
+            error: "cluster connection failed".to_string(),
+            class: FailureClass::Environment,
+            target: None,
+        };
+    }
+    let mut sorted: Vec<&Target> = targets.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let mut waiting = Vec::new();
+    let mut not_ready = Vec::new();
+    let mut retrying = Vec::new();
+    for t in &sorted {
+        match &t.state {
+            None | Some(TargetState::Disabled {}) => {}
+            Some(TargetState::Terminated { error, grace_status, .. }) if !error.is_empty() => {
+                if grace_status == "Tolerated" {
+                    retrying.push(t.name.clone());
+                    continue;
+                }
+                let (error, class) = if grace_status == "Exceeded" {
+                    (format!("exceeded grace period: {error}"), FailureClass::GraceExceeded)
+                } else {
+                    (error.clone(), FailureClass::of_target(&t.name))
+                };
+                return Verdict::Failure { error, class, target: Some(t.name.clone()) };
+            }
+            Some(TargetState::Terminated { .. }) => {}
+            Some(TargetState::Waiting { wait_reason }) => {
+                waiting.push(format!("{} {wait_reason}", t.name));
+            }
+            Some(TargetState::Active { ready, .. }) => {
+                if !ready {
+                    not_ready.push(t.name.clone());
+                }
+            }
+        }
+    }
+    if waiting.is_empty() && not_ready.is_empty() && retrying.is_empty() && sorted.len() > 1 {
+        return Verdict::Success;
+    }
+
+    let mut recheck_at: Option<DateTime<Utc>> = None;
+    let mut consider = |at: DateTime<Utc>| {
+        recheck_at = Some(recheck_at.map_or(at, |r| r.min(at)));
+    };
+
+    if let Some(rt) = ci.readiness_timeout.filter(|d| !d.is_disabled()) {
+        let limit = to_delta(rt);
+        for t in &sorted {
+            if let Some(TargetState::Active { start_time, ready: false, last_ready_time }) = &t.state {
+                if t.target_type == TargetType::Job {
+                    continue;
+                }
+                let Some(reference) = last_ready_time.or(*start_time) else { continue };
+                if now - reference > limit {
+                    return Verdict::Failure {
+                        error: format!("Readiness timeout after {rt}: target {} not ready", t.name),
+                        class: FailureClass::ReadinessTimeout,
+                        target: Some(t.name.clone()),
+                    };
+                }
+                consider(reference + limit);
+            }
+        }
+    }
+
+    if let Some(timeout) = ci.timeout.filter(|d| !d.is_disabled()) {
+        let limit = to_delta(timeout);
+        if now - start_time > limit {
+            let mut groups = Vec::new();
+            if !waiting.is_empty() {
+                groups.push(format!("{} resources waiting ({})", waiting.len(), waiting.join(",")));
+            }
+            if !not_ready.is_empty() {
+                groups.push(format!("{} resources not ready ({})", not_ready.len(), not_ready.join(",")));
+            }
+            if !retrying.is_empty() {
+                groups.push(format!("{} resources retrying ({})", retrying.len(), retrying.join(",")));
+            }
+            return Verdict::Failure {
+                error: format!("Timeout after {timeout}: {}", groups.join(", ")),
+                class: FailureClass::GlobalTimeout,
+                target: None,
+            };
+        }
+        consider(start_time + limit);
+    }
+    Verdict::Running { recheck_at }
+}
+
+fn to_delta(d: GoDuration) -> TimeDelta {
+    TimeDelta::from_std(d.to_std()).unwrap_or(TimeDelta::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> DateTime<Utc> {
+        "2026-08-08T19:20:00Z".parse().unwrap()
+    }
+    fn secs(n: i64) -> DateTime<Utc> {
+        t0() + TimeDelta::seconds(n)
+    }
+    fn target(name: &str, tt: TargetType, state: Option<TargetState>) -> Target {
+        Target { name: name.into(), target_type: tt, resources: vec![], state }
+    }
+    fn done(start: i64, end: i64, error: &str) -> Option<TargetState> {
+        Some(TargetState::Terminated {
+            start_time: Some(secs(start)),
+            finish_time: Some(secs(end)),
+            error: error.into(),
+            grace_status: String::new(),
+        })
+    }
+    fn active(start: i64, ready: bool) -> Option<TargetState> {
+        Some(TargetState::Active {
+            start_time: Some(secs(start)),
+            ready,
+            last_ready_time: ready.then(|| secs(start)),
+        })
+    }
+    fn ci(timeout: &str, readiness: &str) -> SessionCiSpec {
+        SessionCiSpec {
+            k8s_grace_period: None,
+            timeout: Some(GoDuration::parse(timeout).unwrap()),
+            readiness_timeout: Some(GoDuration::parse(readiness).unwrap()),
+        }
+    }
+    fn tiltfile_ok() -> Target {
+        target("tiltfile:update", TargetType::Job, done(0, 1, ""))
+    }
+
+    #[test]
+    fn all_done_is_success() {
+        let ts = vec![tiltfile_ok(), target("a:update", TargetType::Job, done(1, 2, ""))];
+        assert_eq!(verdict(&ts, &ci("30m", "5m"), t0(), secs(3), None), Verdict::Success);
+    }
+
+    #[test]
+    fn only_tiltfile_target_never_succeeds() {
+        let ts = vec![tiltfile_ok()];
+        assert!(matches!(verdict(&ts, &ci("30m", "5m"), t0(), secs(3), None), Verdict::Running { .. }));
+    }
+
+    #[test]
+    fn disabled_targets_count_towards_more_than_one() {
+        let ts = vec![tiltfile_ok(), target("a:update", TargetType::Job, Some(TargetState::Disabled {}))];
+        assert_eq!(verdict(&ts, &ci("30m", "5m"), t0(), secs(3), None), Verdict::Success);
+    }
+
+    #[test]
+    fn first_failure_in_name_order_wins() {
+        let ts = vec![
+            tiltfile_ok(),
+            target("z:update", TargetType::Job, done(1, 2, "z broke")),
+            target("b:serve", TargetType::Server, done(1, 3, "b broke")),
+        ];
+        match verdict(&ts, &ci("30m", "5m"), t0(), secs(4), None) {
+            Verdict::Failure { error, class, target } => {
+                assert_eq!(error, "b broke");
+                assert_eq!(class, FailureClass::ServeExited);
+                assert_eq!(target.as_deref(), Some("b:serve"));
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn grace_tolerated_is_retrying_and_exceeded_fails() {
+        let mut st = done(1, 2, "crash");
+        if let Some(TargetState::Terminated { grace_status, .. }) = &mut st {
+            *grace_status = "Tolerated".into();
+        }
+        let ts = vec![tiltfile_ok(), target("a:runtime", TargetType::Server, st.clone())];
+        assert!(matches!(verdict(&ts, &ci("1m", "5m"), t0(), secs(3), None), Verdict::Running { .. }));
+        match verdict(&ts, &ci("1m", "5m"), t0(), secs(61), None) {
+            Verdict::Failure { error, class, .. } => {
+                assert_eq!(error, "Timeout after 1m0s: 1 resources retrying (a:runtime)");
+                assert_eq!(class, FailureClass::GlobalTimeout);
+            }
+            v => panic!("{v:?}"),
+        }
+        if let Some(TargetState::Terminated { grace_status, .. }) = &mut st {
+            *grace_status = "Exceeded".into();
+        }
+        let ts = vec![tiltfile_ok(), target("a:runtime", TargetType::Server, st)];
+        match verdict(&ts, &ci("1m", "5m"), t0(), secs(3), None) {
+            Verdict::Failure { error, class, .. } => {
+                assert_eq!(error, "exceeded grace period: crash");
+                assert_eq!(class, FailureClass::GraceExceeded);
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn readiness_timeout_applies_to_servers_only() {
+        let ts = vec![
+            tiltfile_ok(),
+            target("a:serve", TargetType::Server, active(10, false)),
+            target("b:update", TargetType::Job, active(0, false)),
+        ];
+        match verdict(&ts, &ci("30m", "5s"), t0(), secs(14), None) {
+            Verdict::Running { recheck_at } => assert_eq!(recheck_at, Some(secs(15))),
+            v => panic!("{v:?}"),
+        }
+        match verdict(&ts, &ci("30m", "5s"), t0(), secs(16), None) {
+            Verdict::Failure { error, class, target } => {
+                assert_eq!(error, "Readiness timeout after 5s: target a:serve not ready");
+                assert_eq!(class, FailureClass::ReadinessTimeout);
+                assert_eq!(target.as_deref(), Some("a:serve"));
+            }
+            v => panic!("{v:?}"),
+        }
+        // Disabled readiness timeout: only the global one applies.
+        assert!(matches!(verdict(&ts, &ci("30m", "0s"), t0(), secs(100), None), Verdict::Running { .. }));
+    }
+
+    #[test]
+    fn global_timeout_summary_matches_tilt() {
+        let ts = vec![
+            tiltfile_ok(),
+            target("fe:runtime", TargetType::Server, Some(TargetState::Waiting { wait_reason: "waiting-for-pod".into() })),
+            target("fe:update", TargetType::Job, Some(TargetState::Waiting { wait_reason: "waiting-for-cluster".into() })),
+        ];
+        match verdict(&ts, &ci("1m", "5m"), t0(), secs(61), None) {
+            Verdict::Failure { error, .. } => assert_eq!(
+                error,
+                "Timeout after 1m0s: 2 resources waiting (fe:runtime waiting-for-pod,fe:update waiting-for-cluster)"
+            ),
+            v => panic!("{v:?}"),
+        }
+        match verdict(&ts, &ci("1m", "5m"), t0(), secs(30), None) {
+            Verdict::Running { recheck_at } => assert_eq!(recheck_at, Some(secs(60))),
+            v => panic!("{v:?}"),
+        }
+        // A zero timeout disables it.
+        assert!(matches!(verdict(&ts, &ci("0s", "5m"), t0(), secs(1000), None), Verdict::Running { recheck_at: None }));
+    }
+
+    #[test]
+    fn cluster_error_comes_first() {
+        let ts = vec![tiltfile_ok(), target("a:update", TargetType::Job, done(1, 2, "x"))];
+        match verdict(&ts, &ci("1m", "5m"), t0(), secs(1), Some("refused")) {
+            Verdict::Failure { error, class, .. } => {
+                assert_eq!(error, "cluster connection failed");
+                assert_eq!(class, FailureClass::Environment);
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+}
