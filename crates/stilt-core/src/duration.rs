@@ -53,8 +53,7 @@ impl GoDuration {
             return Duration::ZERO;
         }
         let secs = u64::try_from(self.nanos / 1_000_000_000).unwrap_or(u64::MAX);
-        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "< 1e9")]
-        let sub = (self.nanos % 1_000_000_000) as u32;
+        let sub = u32::try_from(self.nanos % 1_000_000_000).unwrap_or(0);
         Duration::new(secs, sub)
     }
 

@@ -21,7 +21,6 @@ pub mod option {
     use super::{DateTime, Deserialize, Deserializer, Serializer, Utc};
 
     /// Serialises `Some(t)` as a MicroTime string and `None` as `null`.
-    #[expect(clippy::ref_option, reason = "serde's `serialize_with` passes `&Option<T>`")]
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => s.serialize_str(&super::format(t)),

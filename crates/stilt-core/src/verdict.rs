@@ -56,7 +56,6 @@ pub fn verdict(
     let mut retrying = Vec::new();
     for t in &sorted {
         match &t.state {
-            None | Some(TargetState::Disabled {}) => {}
             Some(TargetState::Terminated { error, grace_status, .. }) if !error.is_empty() => {
                 if grace_status == "Tolerated" {
                     retrying.push(t.name.clone());
@@ -69,7 +68,6 @@ pub fn verdict(
                 };
                 return Verdict::Failure { error, class, target: Some(t.name.clone()) };
             }
-            Some(TargetState::Terminated { .. }) => {}
             Some(TargetState::Waiting { wait_reason }) => {
                 waiting.push(format!("{} {wait_reason}", t.name));
             }
@@ -78,6 +76,8 @@ pub fn verdict(
                     not_ready.push(t.name.clone());
                 }
             }
+            // Done, disabled, or never started (no state): nothing to wait for.
+            None | Some(TargetState::Disabled {} | TargetState::Terminated { .. }) => {}
         }
     }
     if waiting.is_empty() && not_ready.is_empty() && retrying.is_empty() && sorted.len() > 1 {
@@ -150,6 +150,7 @@ mod tests {
     fn target(name: &str, tt: TargetType, state: Option<TargetState>) -> Target {
         Target { name: name.into(), target_type: tt, resources: vec![], state }
     }
+    #[expect(clippy::unnecessary_wraps, reason = "mirrors Target::state")]
     fn done(start: i64, end: i64, error: &str) -> Option<TargetState> {
         Some(TargetState::Terminated {
             start_time: Some(secs(start)),
@@ -158,6 +159,7 @@ mod tests {
             grace_status: String::new(),
         })
     }
+    #[expect(clippy::unnecessary_wraps, reason = "mirrors Target::state")]
     fn active(start: i64, ready: bool) -> Option<TargetState> {
         Some(TargetState::Active {
             start_time: Some(secs(start)),

@@ -1,0 +1,40 @@
+//! Command line: clap arguments, validated into per-command configs, dispatched to commands
+//! that return an [`ExitCode`](stilt_core::ExitCode).
+
+pub mod args;
+pub mod ci_command;
+pub mod describe;
+pub mod get_command;
+
+use args::{Cli, Command, GetWhat};
+use clap::Parser;
+use stilt_core::ExitCode;
+
+/// Parses argv and runs the command. Never returns.
+pub fn main() -> ! {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            let code = if e.use_stderr() { ExitCode::USAGE.0 } else { 0 };
+            std::process::exit(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Version => {
+            println!("stilt v{} (runs Tiltfiles like tilt v0.37.6 `tilt ci`)", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Ci(args) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("failed to start the tokio runtime");
+            rt.block_on(ci_command::run(args))
+        }
+        Command::Get { what: GetWhat::Session(args) } => get_command::get(&args),
+        Command::Describe { what: GetWhat::Session(args) } => get_command::describe(&args),
+    };
+    std::process::exit(code.0);
+}

@@ -1,0 +1,83 @@
+//! `stilt get session` and `stilt describe session`: read the Session from a running
+//! `stilt ci` over its status API.
+
+use super::args::{GetArgs, OutputFormat};
+use super::describe::describe_text;
+use std::time::Duration;
+use stilt_core::ExitCode;
+
+fn fetch(args: &GetArgs) -> Result<serde_json::Value, String> {
+    let host = if args.host == "localhost" { "127.0.0.1" } else { args.host.as_str() };
+    let path = match &args.name {
+        Some(name) => format!("/apis/tilt.dev/v1alpha1/sessions/{name}"),
+        None => "/apis/tilt.dev/v1alpha1/sessions".to_string(),
+    };
+    let url = format!("http://{host}:{}{path}", args.port);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut resp = agent.get(&url).call().map_err(|e| {
+        format!("failed to reach a running stilt at {url}: {e} (is `stilt ci` running with --port {}?)", args.port)
+    })?;
+    let status = resp.status().as_u16();
+    let text =
+        resp.body_mut().read_to_string().map_err(|e| format!("failed to read the response from {url}: {e}"))?;
+    let body: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("failed to parse the response from {url}: {e}"))?;
+    if status != 200 {
+        let msg = body.get("message").and_then(|m| m.as_str()).unwrap_or("unexpected response");
+        return Err(format!("Error from server ({}): {msg}", body.get("reason").and_then(|r| r.as_str()).unwrap_or("Unknown")));
+    }
+    Ok(body)
+}
+
+/// `stilt get session`.
+pub fn get(args: &GetArgs) -> ExitCode {
+    match fetch(args) {
+        Ok(v) => {
+            match args.output {
+                // kubectl indents JSON with four spaces.
+                OutputFormat::Json => {
+                    let mut buf = Vec::new();
+                    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+                    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+                    serde::Serialize::serialize(&v, &mut ser).expect("json");
+                    println!("{}", String::from_utf8_lossy(&buf));
+                }
+                OutputFormat::Yaml => match serde_saphyr::to_string(&v) {
+                    Ok(y) => print!("{y}"),
+                    Err(e) => {
+                        eprintln!("Error: failed to render YAML: {e}");
+                        return ExitCode::ENVIRONMENT;
+                    }
+                },
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::ENVIRONMENT
+        }
+    }
+}
+
+/// `stilt describe session`.
+pub fn describe(args: &GetArgs) -> ExitCode {
+    match fetch(args) {
+        Ok(v) => {
+            let items: Vec<serde_json::Value> = match v.get("items").and_then(|i| i.as_array()) {
+                Some(items) => items.clone(),
+                None => vec![v],
+            };
+            let texts: Vec<String> = items.iter().map(describe_text).collect();
+            print!("{}", texts.join("\n\n"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::ENVIRONMENT
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The dispatcher: the single owner of [`EngineState`]. It starts resources the scheduler
+//! allows, applies executor messages, rebuilds the session after every change, asks the
+//! verdict whether the run is over, and tears everything down when it is.
+//!
+//! It does no blocking I/O: output goes out as [`Event`]s to the reporter task, processes run
+//! in executor tasks, and timers come from the verdict's `recheck_at`.
+
+use super::engine_state::{EngineState, ServePhase, UpdatePhase};
+use super::scheduler::{Schedule, next_to_start};
+use super::session_builder::{SessionIdentity, build_session, build_targets};
+use crate::event::{Event, Failure, Level, LogLine, LogSource, Outcome};
+use crate::exec::exec_msg::ExecMsg;
+use crate::exec::local_process::{command_env, spawn};
+use crate::exec::probe::{ProbeJob, spawn_prober};
+use crate::exec::process_registry::ProcessRegistry;
+use chrono::Utc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use stilt_core::{ExitCode, FailureClass, Session, Verdict, verdict};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long processes get between SIGTERM and SIGKILL at teardown.
+pub const TEARDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// A request to stop the run early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// SIGINT.
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+}
+
+impl Shutdown {
+    /// Failure recorded for it.
+    pub fn failure(self) -> Failure {
+        match self {
+            Shutdown::Interrupt => Failure {
+                message: "interrupted by SIGINT".into(),
+                class: FailureClass::Interrupted,
+                target: None,
+            },
+            Shutdown::Terminate => Failure {
+                message: "terminated by SIGTERM".into(),
+                class: FailureClass::Terminated,
+                target: None,
+            },
+        }
+    }
+}
+
+/// Where the dispatcher sends what it learns.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    /// The event stream for reporters.
+    pub events: UnboundedSender<Event>,
+    /// The latest session, for the status API.
+    pub session: watch::Sender<Arc<Session>>,
+}
+
+/// The engine's run loop.
+pub struct Dispatcher {
+    state: EngineState,
+    schedule: Schedule,
+    outputs: Outputs,
+    env: BTreeMap<String, String>,
+    color: bool,
+    registry: ProcessRegistry,
+    exec_tx: UnboundedSender<ExecMsg>,
+    exec_rx: UnboundedReceiver<ExecMsg>,
+    probers: HashMap<usize, JoinHandle<()>>,
+    identity: SessionIdentity,
+    resource_version: u64,
+    last_session: Option<Arc<Session>>,
+}
+
+impl Dispatcher {
+    /// A dispatcher for `state`. `env` is the environment commands inherit.
+    pub fn new(
+        state: EngineState,
+        env: BTreeMap<String, String>,
+        color: bool,
+        outputs: Outputs,
+        registry: ProcessRegistry,
+        identity: SessionIdentity,
+    ) -> Self {
+        let (exec_tx, exec_rx) = unbounded_channel();
+        Dispatcher {
+            state,
+            schedule: Schedule::default(),
+            outputs,
+            env,
+            color,
+            registry,
+            exec_tx,
+            exec_rx,
+            probers: HashMap::new(),
+            identity,
+            resource_version: 0,
+            last_session: None,
+        }
+    }
+
+    /// Runs until the verdict is in or a shutdown arrives; tears down; returns the outcome.
+    pub async fn run(mut self, mut shutdown: UnboundedReceiver<Shutdown>) -> (Outcome, Arc<Session>) {
+        loop {
+            self.start_what_we_can();
+            let targets = build_targets(&self.state, &self.schedule);
+            let now = Utc::now();
+            let v = verdict(&targets, &self.state.ci, self.state.start_time, now, None);
+            match v {
+                Verdict::Success => return self.finish(targets, None).await,
+                Verdict::Failure { error, class, target } => {
+                    return self.finish(targets, Some(Failure { message: error, class, target })).await;
+                }
+                Verdict::Running { recheck_at } => {
+                    self.publish(targets, false, String::new());
+                    let sleep = recheck_at.map_or(Duration::from_secs(3600), |at| {
+                        (at - now).to_std().unwrap_or(Duration::ZERO) + Duration::from_millis(1)
+                    });
+                    tokio::select! {
+                        msg = self.exec_rx.recv() => {
+                            if let Some(msg) = msg { self.apply(msg); }
+                        }
+                        sig = shutdown.recv() => {
+                            if let Some(sig) = sig {
+                                let targets = build_targets(&self.state, &self.schedule);
+                                return self.finish(targets, Some(sig.failure())).await;
+                            }
+                        }
+                        () = tokio::time::sleep(sleep) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the run at once with `failure` (used before the engine could start).
+    pub async fn abort(self, failure: Failure) -> (Outcome, Arc<Session>) {
+        let targets = build_targets(&self.state, &self.schedule);
+        self.finish(targets, Some(failure)).await
+    }
+
+    fn log(&self, resource: usize, source: LogSource, level: Level, header: bool, text: String) {
+        let name: Arc<str> = Arc::from(self.state.resources[resource].manifest.name.as_str());
+        let _ = self.outputs.events.send(Event::Log(LogLine {
+            resource: Some(name),
+            source,
+            level,
+            header,
+            text,
+            time: Utc::now(),
+        }));
+    }
+
+    fn start_what_we_can(&mut self) {
+        loop {
+            self.schedule = next_to_start(&self.state);
+            let Some(i) = self.schedule.start else { break };
+            self.start_resource(i);
+        }
+    }
+
+    fn start_resource(&mut self, i: usize) {
+        let now = Utc::now();
+        self.log(i, LogSource::Build, Level::Info, true, String::new());
+        self.log(i, LogSource::Build, Level::Info, true, "Initial Build".into());
+        let local = self.state.resources[i].manifest.local().cloned().expect("only local resources exist");
+        if let Some(cmd) = &local.update_cmd {
+            self.log(i, LogSource::Build, Level::Info, false, format!("Running cmd: {}", cmd.display()));
+            let env = command_env(&self.env, cmd, self.color);
+            match spawn(cmd, &env, i, LogSource::Build, self.exec_tx.clone(), &self.registry) {
+                Ok(_) => self.state.resources[i].update = UpdatePhase::Running { start: now },
+                Err(e) => {
+                    let error = format!("Command {:?} failed: {}", cmd.display(), error_chain(&e));
+                    self.log(i, LogSource::Build, Level::Error, false, format!("Build Failed: {error}"));
+                    self.state.resources[i].update = UpdatePhase::Done { start: now, finish: now, error: Some(error) };
+                }
+            }
+        } else {
+            self.state.resources[i].update = UpdatePhase::Done { start: now, finish: now, error: None };
+            self.start_serve(i);
+        }
+    }
+
+    fn start_serve(&mut self, i: usize) {
+        let now = Utc::now();
+        let local = self.state.resources[i].manifest.local().cloned().expect("only local resources exist");
+        let Some(cmd) = &local.serve_cmd else {
+            self.state.resources[i].ever_ready = true;
+            return;
+        };
+        self.log(i, LogSource::Runtime, Level::Info, false, format!("Running serve cmd: {}", cmd.display()));
+        let env = command_env(&self.env, cmd, self.color);
+        match spawn(cmd, &env, i, LogSource::Runtime, self.exec_tx.clone(), &self.registry) {
+            Ok(pid) => {
+                let ready = local.readiness_probe.is_none();
+                self.state.resources[i].serve =
+                    ServePhase::Running { pid, start: now, ready, last_ready: ready.then_some(now) };
+                if ready {
+                    self.state.resources[i].ever_ready = true;
+                }
+                if let Some(probe) = local.readiness_probe {
+                    let job = ProbeJob { probe, env, dir: cmd.dir.clone(), resource: i, pid };
+                    let handle = spawn_prober(job, self.exec_tx.clone(), self.registry.clone());
+                    self.probers.insert(i, handle);
+                }
+            }
+            Err(e) => {
+                let error = format!("failed to start serve_cmd {:?}: {}", cmd.display(), error_chain(&e));
+                self.log(i, LogSource::Runtime, Level::Error, false, error.clone());
+                self.state.resources[i].serve = ServePhase::Exited { start: now, finish: now, error };
+            }
+        }
+    }
+
+    fn apply(&mut self, msg: ExecMsg) {
+        let now = Utc::now();
+        match msg {
+            ExecMsg::Output { resource, source, line } => self.log(resource, source, Level::Info, false, line),
+            ExecMsg::Exited { resource, source: LogSource::Build, failure, .. } => {
+                let UpdatePhase::Running { start } = self.state.resources[resource].update else { return };
+                let cmd = self.state.resources[resource].manifest.local().and_then(|l| l.update_cmd.clone());
+                let error = failure.map(|f| {
+                    format!("Command {:?} failed: {f}", cmd.as_ref().map(stilt_core::Cmd::display).unwrap_or_default())
+                });
+                if let Some(e) = &error {
+                    self.log(resource, LogSource::Build, Level::Error, false, format!("Build Failed: {e}"));
+                }
+                let ok = error.is_none();
+                self.state.resources[resource].update = UpdatePhase::Done { start, finish: now, error };
+                if ok {
+                    self.start_serve(resource);
+                }
+            }
+            ExecMsg::Exited { resource, source: LogSource::Runtime, pid, code, failure } => {
+                let ServePhase::Running { pid: current, start, .. } = self.state.resources[resource].serve else { return };
+                if current != pid {
+                    return;
+                }
+                if let Some(h) = self.probers.remove(&resource) {
+                    h.abort();
+                }
+                let error = match (code, failure) {
+                    (Some(0), _) => format!("Process {pid} exited with status 0: serve_cmd must keep running"),
+                    (_, Some(f)) => format!("Process {pid} exited with non-zero status ({f})"),
+                    (_, None) => format!("Process {pid} exited"),
+                };
+                self.log(resource, LogSource::Runtime, Level::Error, false, error.clone());
+                self.state.resources[resource].serve = ServePhase::Exited { start, finish: now, error };
+            }
+            ExecMsg::Probe { resource, pid, ready, detail } => {
+                let r = &mut self.state.resources[resource];
+                let ServePhase::Running { pid: current, ready: was_ready, last_ready, .. } = &mut r.serve else { return };
+                if *current != pid {
+                    return;
+                }
+                let changed = *was_ready != ready;
+                *was_ready = ready;
+                if ready {
+                    *last_ready = Some(now);
+                    r.ever_ready = true;
+                }
+                if let Some(d) = detail {
+                    self.log(resource, LogSource::Runtime, Level::Info, false, format!("Readiness probe failed: {d}"));
+                } else if changed {
+                    self.log(resource, LogSource::Runtime, Level::Info, false, "Readiness probe succeeded".into());
+                }
+            }
+        }
+    }
+
+    fn publish(&mut self, targets: Vec<stilt_core::Target>, done: bool, error: String) -> Arc<Session> {
+        let unchanged = self.last_session.as_ref().is_some_and(|s| {
+            s.status.targets == targets && s.status.done == done && s.status.error == error && s.spec.ci == self.state.ci
+        });
+        if unchanged {
+            return self.last_session.clone().expect("checked");
+        }
+        self.resource_version += 1;
+        let session = Arc::new(build_session(&self.state, targets, &self.identity, self.resource_version, done, error));
+        self.last_session = Some(session.clone());
+        let _ = self.outputs.session.send(session.clone());
+        let _ = self.outputs.events.send(Event::SessionChanged(session.clone()));
+        session
+    }
+
+    async fn finish(mut self, targets: Vec<stilt_core::Target>, failure: Option<Failure>) -> (Outcome, Arc<Session>) {
+        let error = failure.as_ref().map(|f| f.message.clone()).unwrap_or_default();
+        let session = self.publish(targets, true, error);
+        for (_, h) in self.probers.drain() {
+            h.abort();
+        }
+        self.registry.terminate_all(TEARDOWN_GRACE).await;
+        let exit_code = failure.as_ref().map_or(ExitCode::SUCCESS, |f| f.class.exit_code());
+        (Outcome { failure, exit_code }, session)
+    }
+}
+
+/// `a: b: c` from an error and its sources.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

@@ -1,0 +1,147 @@
+//! The engine's state: one record per resource, owned by the dispatcher alone.
+//!
+//! Executors never touch it; they send messages and the dispatcher applies them here. The
+//! scheduler and the session builder are pure functions of it.
+
+use chrono::{DateTime, Utc};
+use stilt_core::{Manifest, SessionCiSpec, TiltfileError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+
+/// The update (`cmd`) side of a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdatePhase {
+    /// Not started.
+    NotStarted,
+    /// `cmd` is running.
+    Running {
+        /// Start time.
+        start: DateTime<Utc>,
+    },
+    /// `cmd` finished (or there was none and the resource started).
+    Done {
+        /// Start time.
+        start: DateTime<Utc>,
+        /// Finish time.
+        finish: DateTime<Utc>,
+        /// Failure text; `None` on success.
+        error: Option<String>,
+    },
+}
+
+/// The serve (`serve_cmd`) side of a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServePhase {
+    /// Not started.
+    NotStarted,
+    /// Running with this pid.
+    Running {
+        /// Process id.
+        pid: u32,
+        /// Start time.
+        start: DateTime<Utc>,
+        /// Ready now.
+        ready: bool,
+        /// Last time it was ready.
+        last_ready: Option<DateTime<Utc>>,
+    },
+    /// The process exited (always an error in ci).
+    Exited {
+        /// Start time.
+        start: DateTime<Utc>,
+        /// Exit time.
+        finish: DateTime<Utc>,
+        /// Why.
+        error: String,
+    },
+}
+
+/// One resource's live state.
+#[derive(Debug, Clone)]
+pub struct ResourceState {
+    /// What the Tiltfile declared.
+    pub manifest: Manifest,
+    /// Selected for this run.
+    pub enabled: bool,
+    /// `cmd` side.
+    pub update: UpdatePhase,
+    /// `serve_cmd` side.
+    pub serve: ServePhase,
+    /// Has ever been ready (or succeeded): unblocks `resource_deps`.
+    pub ever_ready: bool,
+}
+
+impl ResourceState {
+    /// A fresh record.
+    pub fn new(manifest: Manifest, enabled: bool) -> Self {
+        ResourceState { manifest, enabled, update: UpdatePhase::NotStarted, serve: ServePhase::NotStarted, ever_ready: false }
+    }
+
+    /// The `cmd` is running.
+    pub fn is_updating(&self) -> bool {
+        matches!(self.update, UpdatePhase::Running { .. })
+    }
+
+    /// A local resource that may not update beside anything else.
+    pub fn is_unparallelizable_local(&self) -> bool {
+        self.manifest.local().is_some_and(|l| !l.allow_parallel)
+    }
+
+    /// Eligible for its first update in ci.
+    pub fn wants_initial_update(&self) -> bool {
+        self.enabled && self.manifest.auto_init && self.update == UpdatePhase::NotStarted
+    }
+}
+
+/// The Tiltfile's own target.
+#[derive(Debug, Clone)]
+pub enum TiltfilePhase {
+    /// Loading now.
+    Loading {
+        /// Start.
+        start: DateTime<Utc>,
+    },
+    /// Loaded.
+    Loaded {
+        /// Start.
+        start: DateTime<Utc>,
+        /// Finish.
+        finish: DateTime<Utc>,
+    },
+    /// Failed to load.
+    Failed {
+        /// Start.
+        start: DateTime<Utc>,
+        /// Finish.
+        finish: DateTime<Utc>,
+        /// The error.
+        error: Arc<TiltfileError>,
+    },
+}
+
+/// Everything the dispatcher owns.
+#[derive(Debug, Clone)]
+pub struct EngineState {
+    /// Resources in manifest order.
+    pub resources: Vec<ResourceState>,
+    /// `update_settings(max_parallel_updates=)`, at least 1.
+    pub max_parallel_updates: usize,
+    /// The Tiltfile target.
+    pub tiltfile: TiltfilePhase,
+    /// Absolute Tiltfile path.
+    pub tiltfile_path: PathBuf,
+    /// Effective ci settings.
+    pub ci: SessionCiSpec,
+    /// Process start.
+    pub start_time: DateTime<Utc>,
+    /// Our pid.
+    pub pid: u32,
+}
+
+impl EngineState {
+    /// Index of a resource by name.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.resources.iter().position(|r| r.manifest.name == name)
+    }
+}

@@ -1,0 +1,156 @@
+//! Which resource starts next, as a pure query over [`EngineState`] (Tilt's
+//! `buildcontrol.NextTargetToBuild`).
+//!
+//! The dispatcher asks repeatedly, applying each start before asking again, so a start that
+//! blocks others (an unparallelizable local resource) is seen by the next question. Resources
+//! that cannot start get a [`HoldReason`] that becomes their `waitReason`.
+
+use super::engine_state::EngineState;
+use super::hold_reason::HoldReason;
+use std::collections::BTreeMap;
+
+/// The answer: what to start now (at most one) and why the others wait.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Schedule {
+    /// Index of the resource to start, if any.
+    pub start: Option<usize>,
+    /// Holds of resources that want to start but may not, by index.
+    pub holds: BTreeMap<usize, HoldReason>,
+}
+
+/// Computes the next start and the holds.
+pub fn next_to_start(state: &EngineState) -> Schedule {
+    let updating: Vec<usize> = (0..state.resources.len()).filter(|&i| state.resources[i].is_updating()).collect();
+    let local_blocking = updating.iter().any(|&i| state.resources[i].is_unparallelizable_local());
+    let slots_free = updating.len() < state.max_parallel_updates;
+
+    let mut schedule = Schedule::default();
+    // Local resources first, then the rest, each in manifest order. Every resource is local
+    // today, so this is manifest order; the split keeps Tilt's rule visible for later kinds.
+    let order = (0..state.resources.len())
+        .filter(|&i| state.resources[i].manifest.local().is_some())
+        .chain((0..state.resources.len()).filter(|&i| state.resources[i].manifest.local().is_none()));
+    for i in order {
+        let r = &state.resources[i];
+        if !r.wants_initial_update() {
+            continue;
+        }
+        let hold = if local_blocking {
+            Some(HoldReason::WaitingForLocal)
+        } else if r.is_unparallelizable_local() && !updating.is_empty() {
+            Some(HoldReason::IsUnparallelizableLocal)
+        } else if r.manifest.resource_deps.iter().any(|dep| {
+            // Unknown deps were reported at load time and are ignored here.
+            state.index_of(dep).is_some_and(|d| !state.resources[d].ever_ready)
+        }) {
+            Some(HoldReason::WaitingForDep)
+        } else {
+            None
+        };
+        match hold {
+            Some(h) => {
+                schedule.holds.insert(i, h);
+            }
+            None if schedule.start.is_none() && slots_free => schedule.start = Some(i),
+            None => {}
+        }
+    }
+    schedule
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::engine_state::{ResourceState, TiltfilePhase, UpdatePhase};
+    use chrono::Utc;
+    use stilt_core::{Cmd, LocalTarget, Manifest, ResourceTarget, SessionCiSpec, TriggerMode};
+
+    fn local(name: &str, deps: &[&str], parallel: bool) -> Manifest {
+        Manifest {
+            name: name.into(),
+            resource_deps: deps.iter().map(|s| (*s).to_string()).collect(),
+            trigger_mode: TriggerMode::Auto,
+            auto_init: true,
+            labels: vec![],
+            links: vec![],
+            declared_at: None,
+            target: ResourceTarget::Local(LocalTarget {
+                update_cmd: Some(Cmd { argv: vec!["true".into()], dir: "/".into(), env: vec![] }),
+                serve_cmd: None,
+                deps: vec![],
+                ignore: vec![],
+                allow_parallel: parallel,
+                readiness_probe: None,
+            }),
+        }
+    }
+
+    fn state(ms: Vec<Manifest>, max: usize) -> EngineState {
+        EngineState {
+            resources: ms.into_iter().map(|m| ResourceState::new(m, true)).collect(),
+            max_parallel_updates: max,
+            tiltfile: TiltfilePhase::Loading { start: Utc::now() },
+            tiltfile_path: "/Tiltfile".into(),
+            ci: SessionCiSpec { k8s_grace_period: None, timeout: None, readiness_timeout: None },
+            start_time: Utc::now(),
+            pid: 1,
+        }
+    }
+
+    fn run(st: &mut EngineState, i: usize) {
+        st.resources[i].update = UpdatePhase::Running { start: Utc::now() };
+    }
+
+    fn finish(st: &mut EngineState, i: usize) {
+        let now = Utc::now();
+        st.resources[i].update = UpdatePhase::Done { start: now, finish: now, error: None };
+        st.resources[i].ever_ready = true;
+    }
+
+    #[test]
+    fn unparallelizable_locals_run_one_at_a_time_in_order() {
+        let mut st = state(vec![local("a", &[], false), local("b", &[], false)], 3);
+        assert_eq!(next_to_start(&st).start, Some(0));
+        run(&mut st, 0);
+        let s = next_to_start(&st);
+        assert_eq!(s.start, None);
+        assert_eq!(s.holds.get(&1), Some(&HoldReason::WaitingForLocal));
+        finish(&mut st, 0);
+        assert_eq!(next_to_start(&st).start, Some(1));
+    }
+
+    #[test]
+    fn parallel_locals_fill_slots_and_block_serial_ones() {
+        let mut st = state(vec![local("p1", &[], true), local("p2", &[], true), local("s", &[], false), local("p3", &[], true)], 2);
+        assert_eq!(next_to_start(&st).start, Some(0));
+        run(&mut st, 0);
+        let s = next_to_start(&st);
+        assert_eq!(s.start, Some(1));
+        assert_eq!(s.holds.get(&2), Some(&HoldReason::IsUnparallelizableLocal));
+        run(&mut st, 1);
+        let s = next_to_start(&st);
+        assert_eq!(s.start, None, "slots are full");
+        assert_eq!(s.holds.get(&2), Some(&HoldReason::IsUnparallelizableLocal));
+        assert!(!s.holds.contains_key(&3), "a slot wait is not a hold");
+    }
+
+    #[test]
+    fn deps_gate_until_ever_ready() {
+        let mut st = state(vec![local("b", &["a"], true), local("a", &[], true)], 3);
+        let s = next_to_start(&st);
+        assert_eq!(s.start, Some(1));
+        assert_eq!(s.holds.get(&0), Some(&HoldReason::WaitingForDep));
+        run(&mut st, 1);
+        assert_eq!(next_to_start(&st).start, None);
+        finish(&mut st, 1);
+        assert_eq!(next_to_start(&st).start, Some(0));
+    }
+
+    #[test]
+    fn disabled_and_manual_init_resources_never_start() {
+        let mut st = state(vec![local("a", &[], true), local("b", &[], true)], 3);
+        st.resources[0].enabled = false;
+        st.resources[1].manifest.auto_init = false;
+        assert_eq!(next_to_start(&st), Schedule::default());
+    }
+}

@@ -1,0 +1,140 @@
+//! Builds the [`Session`] snapshot from [`EngineState`] (Tilt's `session/conv.go`).
+//!
+//! Pure: the same state and holds give the same targets. The dispatcher calls it after every
+//! change, hands the result to the verdict, the status API and the reporters.
+
+use super::engine_state::{EngineState, ServePhase, TiltfilePhase, UpdatePhase};
+use super::scheduler::Schedule;
+use stilt_core::session::{SESSION_NAME, SessionMetadata, SessionSpec, SessionStatus};
+use stilt_core::{Session, Target, TargetState, TargetType};
+
+/// Identity of the Session object across snapshots.
+#[derive(Debug, Clone)]
+pub struct SessionIdentity {
+    /// Random per run.
+    pub uid: String,
+}
+
+/// The targets of the current state, sorted by name.
+pub fn build_targets(state: &EngineState, schedule: &Schedule) -> Vec<Target> {
+    let mut targets = vec![tiltfile_target(&state.tiltfile)];
+    for (i, r) in state.resources.iter().enumerate() {
+        let Some(local) = r.manifest.local() else { continue };
+        let name = &r.manifest.name;
+        let pending_reason = || {
+            schedule.holds.get(&i).map_or_else(|| "unknown".to_string(), |h| h.as_str().to_string())
+        };
+        let wants_start = r.manifest.auto_init;
+        if local.update_cmd.is_some() {
+            let state = if r.enabled {
+                match &r.update {
+                    UpdatePhase::NotStarted if wants_start => Some(TargetState::Waiting { wait_reason: pending_reason() }),
+                    UpdatePhase::NotStarted => None,
+                    UpdatePhase::Running { start } => {
+                        Some(TargetState::Active { start_time: Some(*start), ready: false, last_ready_time: None })
+                    }
+                    UpdatePhase::Done { start, finish, error } => Some(TargetState::Terminated {
+                        start_time: Some(*start),
+                        finish_time: Some(*finish),
+                        error: error.clone().unwrap_or_default(),
+                        grace_status: String::new(),
+                    }),
+                }
+            } else {
+                Some(TargetState::Disabled {})
+            };
+            targets.push(Target {
+                name: format!("{name}:update"),
+                target_type: TargetType::Job,
+                resources: vec![name.clone()],
+                state,
+            });
+        }
+        if local.serve_cmd.is_some() {
+            let state = if r.enabled {
+                match &r.serve {
+                    ServePhase::Exited { start, finish, error } => Some(TargetState::Terminated {
+                        start_time: Some(*start),
+                        finish_time: Some(*finish),
+                        error: error.clone(),
+                        grace_status: String::new(),
+                    }),
+                    ServePhase::Running { start, ready, last_ready, .. } => Some(TargetState::Active {
+                        start_time: Some(*start),
+                        ready: *ready,
+                        last_ready_time: *last_ready,
+                    }),
+                    ServePhase::NotStarted if wants_start || r.update != UpdatePhase::NotStarted => {
+                        Some(TargetState::Waiting { wait_reason: pending_reason() })
+                    }
+                    ServePhase::NotStarted => None,
+                }
+            } else {
+                Some(TargetState::Disabled {})
+            };
+            targets.push(Target {
+                name: format!("{name}:serve"),
+                target_type: TargetType::Server,
+                resources: vec![name.clone()],
+                state,
+            });
+        }
+    }
+    targets.sort_by(|a, b| a.name.cmp(&b.name));
+    targets
+}
+
+fn tiltfile_target(phase: &TiltfilePhase) -> Target {
+    let state = match phase {
+        TiltfilePhase::Loading { start } => TargetState::Active { start_time: Some(*start), ready: false, last_ready_time: None },
+        TiltfilePhase::Loaded { start, finish } => TargetState::Terminated {
+            start_time: Some(*start),
+            finish_time: Some(*finish),
+            error: String::new(),
+            grace_status: String::new(),
+        },
+        TiltfilePhase::Failed { start, finish, error } => TargetState::Terminated {
+            start_time: Some(*start),
+            finish_time: Some(*finish),
+            error: error.to_string(),
+            grace_status: String::new(),
+        },
+    };
+    Target {
+        name: "tiltfile:update".into(),
+        target_type: TargetType::Job,
+        resources: vec!["(Tiltfile)".into()],
+        state: Some(state),
+    }
+}
+
+/// The whole Session object.
+pub fn build_session(
+    state: &EngineState,
+    targets: Vec<Target>,
+    identity: &SessionIdentity,
+    resource_version: u64,
+    done: bool,
+    error: String,
+) -> Session {
+    Session {
+        metadata: SessionMetadata {
+            name: SESSION_NAME.into(),
+            creation_timestamp: Some(state.start_time),
+            uid: identity.uid.clone(),
+            resource_version: resource_version.to_string(),
+        },
+        spec: SessionSpec {
+            tiltfile_path: state.tiltfile_path.display().to_string(),
+            exit_condition: "ci".into(),
+            ci: state.ci.clone(),
+        },
+        status: SessionStatus {
+            pid: i64::from(state.pid),
+            start_time: Some(state.start_time),
+            targets,
+            done,
+            error,
+        },
+    }
+}

@@ -1,0 +1,41 @@
+//! Messages from executors to the dispatcher.
+
+use crate::event::LogSource;
+
+/// What an executor tells the dispatcher. `resource` is the resource's index.
+#[derive(Debug)]
+pub enum ExecMsg {
+    /// One line of output.
+    Output {
+        /// Resource index.
+        resource: usize,
+        /// Build (`cmd`) or runtime (`serve_cmd`).
+        source: LogSource,
+        /// The line.
+        line: String,
+    },
+    /// A process exited (after its output was drained).
+    Exited {
+        /// Resource index.
+        resource: usize,
+        /// Which process.
+        source: LogSource,
+        /// Its pid.
+        pid: u32,
+        /// `None` for exit code 0, else Go-style text (`exit status 3`, `signal: killed`).
+        failure: Option<String>,
+        /// Exit code if it exited normally.
+        code: Option<i32>,
+    },
+    /// A readiness probe changed its mind about a serve process.
+    Probe {
+        /// Resource index.
+        resource: usize,
+        /// The serve process it probes.
+        pid: u32,
+        /// Ready now.
+        ready: bool,
+        /// Why the last check failed, for the log.
+        detail: Option<String>,
+    },
+}

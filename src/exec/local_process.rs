@@ -1,0 +1,220 @@
+//! Runs one local command: its own process group, stdout and stderr through one pipe (so their
+//! order is kept), every line sent to the dispatcher, and an exit message once the process is
+//! gone and its output drained.
+
+use super::exec_msg::ExecMsg;
+use super::process_registry::ProcessRegistry;
+use crate::event::LogSource;
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+use stilt_core::Cmd;
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// How long to keep reading after the process exited, for output still in the pipe (a
+/// backgrounded grandchild may hold the pipe open forever).
+const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
+
+/// Failed to start a command.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to start {argv0:?} in {dir}")]
+pub struct SpawnError {
+    argv0: String,
+    dir: String,
+    #[source]
+    source: std::io::Error,
+}
+
+/// The environment a command runs with: the Tiltfile's environment, Tilt's additions unless
+/// already set, then the command's own variables.
+pub fn command_env(base: &BTreeMap<String, String>, cmd: &Cmd, color: bool) -> BTreeMap<String, String> {
+    let mut env = base.clone();
+    for (k, v) in [("LINES", "24"), ("COLUMNS", "80"), ("PYTHONUNBUFFERED", "1")] {
+        env.entry(k.to_string()).or_insert_with(|| v.to_string());
+    }
+    if color {
+        env.entry("FORCE_COLOR".to_string()).or_insert_with(|| "1".to_string());
+    }
+    for (k, v) in &cmd.env {
+        env.insert(k.clone(), v.clone());
+    }
+    env
+}
+
+/// Starts `cmd`; returns its pid (also its process-group id). Output and exit arrive as
+/// [`ExecMsg`]s tagged with `resource` and `source`.
+pub fn spawn(
+    cmd: &Cmd,
+    env: &BTreeMap<String, String>,
+    resource: usize,
+    source: LogSource,
+    tx: UnboundedSender<ExecMsg>,
+    registry: &ProcessRegistry,
+) -> Result<u32, SpawnError> {
+    let err = |source| SpawnError {
+        argv0: cmd.argv.first().cloned().unwrap_or_default(),
+        dir: cmd.dir.display().to_string(),
+        source,
+    };
+    let (argv0, args) = cmd.argv.split_first().ok_or_else(|| err(std::io::Error::other("empty command")))?;
+    let (reader, writer) = std::io::pipe().map_err(err)?;
+    let mut command = tokio::process::Command::new(argv0);
+    command
+        .args(args)
+        .current_dir(&cmd.dir)
+        .env_clear()
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().map_err(err)?)
+        .stderr(writer)
+        .process_group(0)
+        .kill_on_drop(false);
+    let mut child = command.spawn().map_err(err)?;
+    // Close our copies of the write end, or the pipe never reports EOF.
+    drop(command);
+    let pid = child.id().expect("a just-spawned child has a pid");
+    registry.add(pid);
+
+    let fd: std::os::fd::OwnedFd = reader.into();
+    let mut pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(fd).map_err(err)?;
+    tokio::spawn(async move {
+        let mut lines = LineSplitter::default();
+        let mut buf = vec![0u8; 8192];
+        let send = |line: String| {
+            let _ = tx.send(ExecMsg::Output { resource, source, line });
+        };
+        let status: std::io::Result<ExitStatus> = {
+            let wait = child.wait();
+            tokio::pin!(wait);
+            loop {
+                tokio::select! {
+                    status = &mut wait => break status,
+                    n = pipe.read(&mut buf) => match n {
+                        Ok(0) | Err(_) => break wait.await,
+                        Ok(n) => lines.push(&buf[..n]).into_iter().for_each(send),
+                    },
+                }
+            }
+        };
+        // Drain what is left, bounded in time.
+        let _ = tokio::time::timeout(DRAIN_AFTER_EXIT, async {
+            while let Ok(n) = pipe.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                lines.push(&buf[..n]).into_iter().for_each(send);
+            }
+        })
+        .await;
+        if let Some(last) = lines.finish() {
+            send(last);
+        }
+        let (failure, code) = match status {
+            Ok(s) => (describe_failure(s), s.code()),
+            Err(e) => (Some(format!("failed to wait: {e}")), None),
+        };
+        let _ = tx.send(ExecMsg::Exited { resource, source, pid, failure, code });
+    });
+    Ok(pid)
+}
+
+/// `None` for success, else Go's `ExitError` text.
+pub fn describe_failure(status: ExitStatus) -> Option<String> {
+    if status.success() {
+        return None;
+    }
+    if let Some(code) = status.code() {
+        return Some(format!("exit status {code}"));
+    }
+    let sig = status.signal().unwrap_or(0);
+    let name = match sig {
+        9 => "killed".to_string(),
+        15 => "terminated".to_string(),
+        2 => "interrupt".to_string(),
+        6 => "aborted".to_string(),
+        11 => "segmentation fault".to_string(),
+        n => format!("signal {n}"),
+    };
+    Some(format!("signal: {name}"))
+}
+
+/// Splits a byte stream into lines: `\n` ends a line, a trailing `\r` is dropped, invalid UTF-8
+/// is replaced.
+#[derive(Debug, Default)]
+pub struct LineSplitter {
+    pending: Vec<u8>,
+}
+
+impl LineSplitter {
+    /// Feeds bytes, returns complete lines.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        for &b in bytes {
+            if b == b'\n' {
+                if self.pending.last() == Some(&b'\r') {
+                    self.pending.pop();
+                }
+                out.push(String::from_utf8_lossy(&self.pending).into_owned());
+                self.pending.clear();
+            } else {
+                self.pending.push(b);
+            }
+        }
+        out
+    }
+
+    /// The incomplete last line, if any.
+    pub fn finish(&mut self) -> Option<String> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        let s = String::from_utf8_lossy(&self.pending).into_owned();
+        self.pending.clear();
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_lines_across_chunks() {
+        let mut s = LineSplitter::default();
+        assert_eq!(s.push(b"ab"), Vec::<String>::new());
+        assert_eq!(s.push(b"c\r\nd\n\ne"), vec!["abc", "d", ""]);
+        assert_eq!(s.finish().as_deref(), Some("e"));
+        assert_eq!(s.finish(), None);
+    }
+
+    #[tokio::test]
+    async fn runs_a_command_and_reports_output_in_order_and_exit() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let reg = ProcessRegistry::default();
+        let cmd = Cmd {
+            argv: vec!["sh".into(), "-c".into(), "echo one; echo two >&2; echo \"$FOO\"; exit 3".into()],
+            dir: std::env::temp_dir(),
+            env: vec![("FOO".into(), "bar".into())],
+        };
+        let env = command_env(&BTreeMap::from([("PATH".into(), std::env::var("PATH").unwrap())]), &cmd, false);
+        spawn(&cmd, &env, 7, LogSource::Build, tx, &reg).unwrap();
+        let mut lines = vec![];
+        loop {
+            match rx.recv().await.unwrap() {
+                ExecMsg::Output { line, resource, .. } => {
+                    assert_eq!(resource, 7);
+                    lines.push(line);
+                }
+                ExecMsg::Exited { failure, code, .. } => {
+                    assert_eq!(failure.as_deref(), Some("exit status 3"));
+                    assert_eq!(code, Some(3));
+                    break;
+                }
+                ExecMsg::Probe { .. } => unreachable!(),
+            }
+        }
+        assert_eq!(lines, vec!["one", "two", "bar"]);
+    }
+}

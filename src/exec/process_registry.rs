@@ -1,0 +1,47 @@
+//! Every process group stilt started, so teardown can reap them all — including grandchildren
+//! a command left in the background — and leave no orphan behind on any path.
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Shared set of process-group ids.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessRegistry {
+    groups: Arc<Mutex<BTreeSet<i32>>>,
+}
+
+impl ProcessRegistry {
+    /// Records a group (its leader's pid).
+    pub fn add(&self, pgid: u32) {
+        if let Ok(id) = i32::try_from(pgid) {
+            self.groups.lock().expect("registry lock").insert(id);
+        }
+    }
+
+    /// Sends `signal` to one group; false if it no longer exists.
+    pub fn signal(pgid: u32, signal: Signal) -> bool {
+        let Ok(id) = i32::try_from(pgid) else { return false };
+        !matches!(killpg(Pid::from_raw(id), signal), Err(Errno::ESRCH))
+    }
+
+    /// Terminates every group: SIGTERM, up to `grace` for them to go, then SIGKILL.
+    pub async fn terminate_all(&self, grace: Duration) {
+        let groups: Vec<i32> = self.groups.lock().expect("registry lock").iter().copied().collect();
+        let alive: Vec<i32> =
+            groups.into_iter().filter(|&g| killpg(Pid::from_raw(g), Signal::SIGTERM).is_ok()).collect();
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut remaining = alive;
+        while !remaining.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            // Signal 0 probes for existence without touching the processes.
+            remaining.retain(|&g| killpg(Pid::from_raw(g), None).is_ok());
+        }
+        for g in remaining {
+            let _ = killpg(Pid::from_raw(g), Signal::SIGKILL);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Reporters: each folds the one [`Event`](crate::event::Event) stream into an output — the
+//! terminal log stream, per-resource log files, the JUnit file, the JSON report.
+
+pub mod json_report;
+pub mod junit_report;
+pub mod log_dir;
+pub mod log_stream;
+pub mod log_tail;
+pub mod reporter;
+pub mod run_summary;

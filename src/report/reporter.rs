@@ -1,0 +1,227 @@
+//! The reporter task: folds the event stream into the terminal log, the log directory, and —
+//! when the run finishes — the JUnit file, the JSON report and the final `SUCCESS`/`Error:` line.
+//!
+//! It runs on a blocking thread so terminal and file writes never stall the engine.
+
+use super::json_report::{self, RunFacts};
+use super::junit_report::{self, JunitContext};
+use super::log_dir::LogDir;
+use super::log_stream::{LogFilter, LogStream};
+use super::log_tail::LogTail;
+use super::run_summary::{TargetSummary, summarize};
+use crate::event::{Event, LogSource, Outcome};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use stilt_core::{FailureClass, Manifest, Session, TiltfileError};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Lines kept per target for JUnit `system-out`.
+const TAIL_LINES: usize = 200;
+/// Bytes kept per target for JUnit `system-out`.
+const TAIL_BYTES: usize = 64 * 1024;
+
+/// Where reports go.
+#[derive(Debug, Clone, Default)]
+pub struct ReporterConfig {
+    /// Terminal filter.
+    pub filter: LogFilter,
+    /// ANSI colour on the terminal.
+    pub color: bool,
+    /// `--log-dir`.
+    pub log_dir: Option<PathBuf>,
+    /// `--junit`.
+    pub junit: Option<PathBuf>,
+    /// `--report-json`.
+    pub report_json: Option<PathBuf>,
+    /// `--output-snapshot-on-exit` (same document as the JSON report).
+    pub snapshot: Option<PathBuf>,
+}
+
+/// What the reporter did, for the exit path.
+#[derive(Debug, Default)]
+pub struct ReporterResult {
+    /// Report files that could not be written, with the reason.
+    pub write_errors: Vec<String>,
+}
+
+/// Runs the reporter until `RunFinished` (or the channel closes).
+pub fn spawn_reporter(cfg: ReporterConfig, rx: UnboundedReceiver<Event>) -> tokio::task::JoinHandle<ReporterResult> {
+    tokio::task::spawn_blocking(move || Reporter::new(cfg).run(rx))
+}
+
+struct Reporter {
+    cfg: ReporterConfig,
+    stream: LogStream<std::io::Stdout>,
+    log_dir: Option<LogDir>,
+    tails: HashMap<(Option<String>, bool), LogTail>,
+    manifests: Vec<Manifest>,
+    tiltfile: PathBuf,
+    start: DateTime<Utc>,
+    load_time: Option<Duration>,
+    tiltfile_error: Option<Arc<TiltfileError>>,
+    result: ReporterResult,
+}
+
+impl Reporter {
+    fn new(cfg: ReporterConfig) -> Self {
+        let mut result = ReporterResult::default();
+        let log_dir = cfg.log_dir.as_deref().and_then(|d| match LogDir::create(d) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                result.write_errors.push(crate::engine::dispatcher::error_chain(&e));
+                None
+            }
+        });
+        Reporter {
+            stream: LogStream::new(std::io::stdout(), cfg.filter.clone(), cfg.color),
+            cfg,
+            log_dir,
+            tails: HashMap::new(),
+            manifests: Vec::new(),
+            tiltfile: PathBuf::new(),
+            start: Utc::now(),
+            load_time: None,
+            tiltfile_error: None,
+            result,
+        }
+    }
+
+    fn run(mut self, mut rx: UnboundedReceiver<Event>) -> ReporterResult {
+        while let Some(ev) = rx.blocking_recv() {
+            match ev {
+                Event::RunStarted { tiltfile, start_time, status_url } => {
+                    self.tiltfile = tiltfile;
+                    self.start = start_time;
+                    let line = match status_url {
+                        Some(u) => format!("stilt {} started; status API on {u}", env!("CARGO_PKG_VERSION")),
+                        None => format!("stilt {} started (status API disabled)", env!("CARGO_PKG_VERSION")),
+                    };
+                    let _ = writeln!(std::io::stdout(), "{line}");
+                }
+                Event::TiltfileLoaded { result, duration } => {
+                    self.manifests.clone_from(&result.manifests);
+                    self.load_time = Some(duration);
+                }
+                Event::TiltfileFailed { error } => self.tiltfile_error = Some(error),
+                Event::Log(line) => {
+                    self.stream.write(&line);
+                    if let Some(dir) = &mut self.log_dir
+                        && let Err(e) = dir.write(&line) {
+                            let msg = crate::engine::dispatcher::error_chain(&e);
+                            if !self.result.write_errors.contains(&msg) {
+                                self.result.write_errors.push(msg);
+                            }
+                        }
+                    let key = (line.resource.as_deref().map(str::to_string), line.source == LogSource::Runtime);
+                    self.tails.entry(key).or_insert_with(|| LogTail::new(TAIL_LINES, TAIL_BYTES)).push(&line.text);
+                }
+                Event::SessionChanged(_) => {}
+                Event::RunFinished { session, outcome } => {
+                    self.finish(&session, &outcome);
+                    break;
+                }
+            }
+        }
+        self.result
+    }
+
+    fn tail_for(&self, t: &TargetSummary) -> String {
+        let key = if t.name == "tiltfile:update" {
+            (None, false)
+        } else {
+            (Some(t.resource.clone()), t.name.ends_with(":serve") || t.name.ends_with(":runtime"))
+        };
+        let mut out = self.tails.get(&key).map(LogTail::render).unwrap_or_default();
+        if let (Some(dir), false) = (&self.log_dir, out.is_empty()) {
+            let res = if t.name == "tiltfile:update" { None } else { Some(t.resource.as_str()) };
+            out.push_str(&format!("[[ATTACHMENT|{}]]\n", dir.path_for(res).display()));
+        }
+        out
+    }
+
+    fn finish(&mut self, session: &Session, outcome: &Outcome) {
+        self.stream.flush();
+        let now = Utc::now();
+        let err_at = self.tiltfile_error.as_ref().and_then(|e| e.location.clone());
+        let targets = summarize(session, outcome, &self.manifests, err_at.as_ref(), now);
+        let duration = (now - self.start).to_std().unwrap_or_default();
+        if let Some(dir) = &mut self.log_dir {
+            let names: Vec<String> = self.manifests.iter().map(|m| m.name.clone()).collect();
+            if let Err(e) = dir.finish(&names) {
+                self.result.write_errors.push(crate::engine::dispatcher::error_chain(&e));
+            }
+        }
+        if let Some(path) = self.cfg.junit.clone() {
+            let ctx = JunitContext {
+                start: self.start,
+                duration,
+                tiltfile: &self.tiltfile,
+                exit_code: outcome.exit_code,
+                error: outcome.failure.as_ref().map(|f| f.message.as_str()),
+            };
+            let xml = junit_report::render(&targets, &ctx, &|t| self.tail_for(t));
+            self.write_file(&path, xml.as_bytes(), "JUnit report");
+        }
+        let json_paths: Vec<PathBuf> = [self.cfg.report_json.clone(), self.cfg.snapshot.clone()].into_iter().flatten().collect();
+        if !json_paths.is_empty() {
+            let failure = outcome.failure.as_ref().map(|f| (f.class.as_str(), f.message.as_str(), f.target.as_deref()));
+            let facts = RunFacts {
+                exit_code: outcome.exit_code.0,
+                failure,
+                duration_seconds: duration.as_secs_f64(),
+                tiltfile_load_seconds: self.load_time.map(|d| d.as_secs_f64()),
+                tiltfile_error: self.tiltfile_error.as_deref(),
+                log_dir: self.cfg.log_dir.as_deref(),
+            };
+            let log_dir = self.log_dir.as_ref();
+            let doc = json_report::render(session, &targets, &facts, &|t| {
+                let res = if t.name == "tiltfile:update" { None } else { Some(t.resource.as_str()) };
+                log_dir.map(|d| d.path_for(res).display().to_string())
+            });
+            let mut text = serde_json::to_string_pretty(&doc).expect("json");
+            text.push('\n');
+            for p in json_paths {
+                self.write_file(&p, text.as_bytes(), "JSON report");
+            }
+        }
+        for e in &self.result.write_errors {
+            let _ = writeln!(std::io::stderr(), "stilt: {e}");
+        }
+        match &outcome.failure {
+            None => {
+                let msg = "SUCCESS. All workloads are healthy.";
+                if self.cfg.color {
+                    let _ = writeln!(std::io::stdout(), "\x1b[32m{msg}\x1b[0m");
+                } else {
+                    let _ = writeln!(std::io::stdout(), "{msg}");
+                }
+            }
+            Some(f) => {
+                let text = match (&self.tiltfile_error, f.class) {
+                    (Some(e), FailureClass::TiltfileError) => e.one_line(),
+                    _ => f.message.clone(),
+                };
+                let _ = std::io::stdout().flush();
+                let _ = writeln!(std::io::stderr(), "Error: {text}");
+            }
+        }
+        let _ = std::io::stdout().flush();
+    }
+
+    fn write_file(&mut self, path: &Path, bytes: &[u8], what: &str) {
+        let res = (|| {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            // Write whole-file atomically-ish: truncate (Tilt's snapshot did not, #8 in the spec).
+            std::fs::write(path, bytes)
+        })();
+        if let Err(e) = res {
+            self.result.write_errors.push(format!("failed to write {what} to {}: {e}", path.display()));
+        }
+    }
+}
