@@ -12,3 +12,6 @@ pub mod engine_state;
 pub mod hold_reason;
 pub mod scheduler;
 pub mod session_builder;
+
+#[cfg(test)]
+mod dispatcher_tests;
