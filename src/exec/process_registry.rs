@@ -37,11 +37,30 @@ impl ProcessRegistry {
         let mut remaining = alive;
         while !remaining.is_empty() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            // Signal 0 probes for existence without touching the processes.
-            remaining.retain(|&g| killpg(Pid::from_raw(g), None).is_ok());
+            remaining.retain(|&g| group_alive(g));
         }
         for g in remaining {
             let _ = killpg(Pid::from_raw(g), Signal::SIGKILL);
         }
     }
+}
+
+/// Whether a process group has a member that is not a zombie. Zombies (exited, not yet reaped
+/// by whoever inherited them) cannot be killed and must not make teardown wait. Uses `/proc`
+/// where it exists, else signal 0.
+fn group_alive(pgid: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return killpg(Pid::from_raw(pgid), None).is_ok();
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { return false };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+        // Fields after the parenthesised command: state, ppid, pgrp, ...
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return false };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next();
+        let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
+        pgrp == Some(pgid) && state != Some("Z")
+    })
 }
