@@ -1,1 +1,10 @@
-//! placeholder
+//! One integration-test binary: runs the real `stilt` binary on scenario folders
+//! (`tests/scenarios/<name>/Tiltfile`) and inline Tiltfiles, and checks exit codes, output,
+//! reports and processes.
+
+mod bad_input;
+mod ci_local;
+mod golden;
+mod harness;
+mod signals;
+mod status_api;
