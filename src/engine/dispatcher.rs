@@ -75,7 +75,12 @@ pub struct Dispatcher {
     identity: SessionIdentity,
     resource_version: u64,
     last_session: Option<Arc<Session>>,
+    /// Processes spawned whose exit has not been reported yet.
+    running: usize,
 }
+
+/// How long teardown waits for killed processes' last output.
+const DRAIN_AT_TEARDOWN: Duration = Duration::from_millis(500);
 
 impl Dispatcher {
     /// A dispatcher for `state`. `env` is the environment commands inherit.
@@ -101,6 +106,7 @@ impl Dispatcher {
             identity,
             resource_version: 0,
             last_session: None,
+            running: 0,
         }
     }
 
@@ -173,7 +179,10 @@ impl Dispatcher {
             self.log(i, LogSource::Build, Level::Info, false, format!("Running cmd: {}", cmd.display()));
             let env = command_env(&self.env, cmd, self.color);
             match spawn(cmd, &env, i, LogSource::Build, self.exec_tx.clone(), &self.registry) {
-                Ok(_) => self.state.resources[i].update = UpdatePhase::Running { start: now },
+                Ok(_) => {
+                    self.running += 1;
+                    self.state.resources[i].update = UpdatePhase::Running { start: now };
+                }
                 Err(e) => {
                     let error = format!("Command {:?} failed: {}", cmd.display(), error_chain(&e));
                     self.log(i, LogSource::Build, Level::Error, false, format!("Build Failed: {error}"));
@@ -197,6 +206,7 @@ impl Dispatcher {
         let env = command_env(&self.env, cmd, self.color);
         match spawn(cmd, &env, i, LogSource::Runtime, self.exec_tx.clone(), &self.registry) {
             Ok(pid) => {
+                self.running += 1;
                 let ready = local.readiness_probe.is_none();
                 self.state.resources[i].serve =
                     ServePhase::Running { pid, start: now, ready, last_ready: ready.then_some(now) };
@@ -219,6 +229,9 @@ impl Dispatcher {
 
     fn apply(&mut self, msg: ExecMsg) {
         let now = Utc::now();
+        if matches!(msg, ExecMsg::Exited { .. }) {
+            self.running = self.running.saturating_sub(1);
+        }
         match msg {
             ExecMsg::Output { resource, source, line } => self.log(resource, source, Level::Info, false, line),
             ExecMsg::Exited { resource, source: LogSource::Build, failure, .. } => {
@@ -295,6 +308,16 @@ impl Dispatcher {
             h.abort();
         }
         self.registry.terminate_all(TEARDOWN_GRACE).await;
+        // Keep what the killed processes printed last: log their remaining output.
+        let deadline = tokio::time::Instant::now() + DRAIN_AT_TEARDOWN;
+        while self.running > 0 {
+            match tokio::time::timeout_at(deadline, self.exec_rx.recv()).await {
+                Ok(Some(ExecMsg::Output { resource, source, line })) => self.log(resource, source, Level::Info, false, line),
+                Ok(Some(ExecMsg::Exited { .. })) => self.running -= 1,
+                Ok(Some(ExecMsg::Probe { .. })) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
         let exit_code = failure.as_ref().map_or(ExitCode::SUCCESS, |f| f.class.exit_code());
         (Outcome { failure, exit_code }, session)
     }

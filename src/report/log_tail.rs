@@ -21,6 +21,9 @@ impl LogTail {
 
     /// Adds a line, dropping the oldest ones past the caps.
     pub fn push(&mut self, line: &str) {
+        if line.is_empty() && self.lines.is_empty() {
+            return;
+        }
         self.bytes += line.len() + 1;
         self.lines.push_back(line.to_string());
         while self.lines.len() > self.max_lines || (self.bytes > self.max_bytes && self.lines.len() > 1) {

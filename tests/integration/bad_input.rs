@@ -132,8 +132,16 @@ fn port_in_use_exits_4_with_reports() {
 
 #[test]
 fn bad_tilt_port_env_is_a_usage_error() {
-    let out = Stilt::tiltfile("").env("TILT_PORT", "not-a-port").no_reports().run();
+    let out = Stilt::tiltfile("local_resource('a', cmd='true')\n").env("TILT_PORT", "not-a-port").no_port_flag().no_reports().run();
     out.expect_code(2);
+    assert!(out.stderr.contains("not-a-port"), "{}", out.stderr);
+}
+
+#[test]
+fn tiltfile_without_resources_fails_at_once() {
+    let out = Stilt::tiltfile("print('nothing here')\n").run();
+    out.expect_code(5);
+    assert!(out.stderr.contains("Error: the Tiltfile defines no resources"), "{}", out.stderr);
 }
 
 #[test]

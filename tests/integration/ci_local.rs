@@ -1,7 +1,7 @@
 //! `stilt ci` on Tiltfiles of local resources: success, failure, timeouts, probes, deps, args,
 //! parallelism, log filters, reports.
 
-use crate::harness::{Stilt, free_port};
+use crate::harness::{StatusExt, Stilt, free_port};
 
 #[test]
 fn passing_stack_succeeds_with_reports_and_log_files() {
@@ -30,8 +30,8 @@ fn passing_stack_succeeds_with_reports_and_log_files() {
     let junit = out.junit();
     let names: Vec<&str> = junit.test_suites[0].test_cases.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["build:update", "docs:update", "lint:update", "server:serve", "smoke:update", "tiltfile:update"]);
-    assert!(out.case("docs:update").status.is_skipped());
-    assert!(out.case("server:serve").status.is_success());
+    assert!(out.case("docs:update").status.is_skipped_case());
+    assert!(out.case("server:serve").status.is_success_case());
     assert_eq!(junit.failures, 0);
 }
 
@@ -53,7 +53,7 @@ fn failing_cmd_stops_the_run_and_is_a_junit_failure() {
         s => panic!("{s:?}"),
     }
     assert!(case.system_out.unwrap().as_str().contains("migration 0042 failed"));
-    assert!(out.case("api:serve").status.is_skipped());
+    assert!(out.case("api:serve").status.is_skipped_case());
     assert!(!out.dir.join("api.ran").exists());
     let r = out.report();
     assert_eq!(r["stilt"]["failureClass"], "UpdateFailed");
@@ -120,7 +120,7 @@ fn tiltfile_args_select_resources_and_their_deps() {
     assert!(out.dir.join("db.ran").exists() && out.dir.join("api.ran").exists());
     assert!(!out.dir.join("web.ran").exists());
     assert_eq!(out.target_state("web:update"), serde_json::json!({"disabled": {}}));
-    assert!(out.case("web:update").status.is_skipped());
+    assert!(out.case("web:update").status.is_skipped_case());
 }
 
 #[test]
@@ -151,7 +151,8 @@ fn env_and_dir_reach_the_commands() {
 
 #[test]
 fn log_filters() {
-    let tf = "local_resource('a', cmd='echo from-a')\nlocal_resource('b', serve_cmd='echo from-b-runtime; exec sleep 300')\n";
+    let tf = "local_resource('a', cmd='echo from-a')\nlocal_resource('b', serve_cmd='echo from-b-runtime; touch b.up; exec sleep 300', \
+              readiness_probe=probe(period_secs=1, exec=exec_action(['test', '-f', 'b.up'])))\n";
     let out = Stilt::tiltfile(tf).args(&["--log-resource", "a"]).run();
     out.expect_code(0);
     assert!(out.stdout.lines().any(|l| l == "from-a"), "one resource: no prefix\n{}", out.stdout);

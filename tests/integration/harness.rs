@@ -17,6 +17,7 @@ pub struct Stilt {
     args: Vec<String>,
     env: Vec<(String, String)>,
     reports: bool,
+    port_flag: bool,
 }
 
 /// What a run produced.
@@ -48,14 +49,14 @@ impl Stilt {
     pub fn scenario(name: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name), dir.path());
-        Stilt { dir, args: vec![], env: vec![], reports: true }
+        Stilt { dir, args: vec![], env: vec![], reports: true, port_flag: true }
     }
 
     /// A run of an inline Tiltfile.
     pub fn tiltfile(contents: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("Tiltfile"), contents).unwrap();
-        Stilt { dir, args: vec![], env: vec![], reports: true }
+        Stilt { dir, args: vec![], env: vec![], reports: true, port_flag: true }
     }
 
     /// Adds a file next to the Tiltfile.
@@ -78,6 +79,12 @@ impl Stilt {
         self
     }
 
+    /// Don't pass `--port 0` (so `TILT_PORT` applies).
+    pub fn no_port_flag(mut self) -> Self {
+        self.port_flag = false;
+        self
+    }
+
     /// Don't pass the report flags.
     pub fn no_reports(mut self) -> Self {
         self.reports = false;
@@ -87,7 +94,7 @@ impl Stilt {
     fn command(&self) -> Command {
         let mut c = Command::new(stilt_bin());
         c.arg("ci");
-        if !self.args.iter().any(|a| a == "--port") {
+        if self.port_flag && !self.args.iter().any(|a| a == "--port") {
             c.args(["--port", "0"]);
         }
         if self.reports {
@@ -212,4 +219,19 @@ pub fn wait_for_file(path: &Path, secs: u64) -> String {
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Convenience checks on JUnit statuses.
+pub trait StatusExt {
+    fn is_skipped_case(&self) -> bool;
+    fn is_success_case(&self) -> bool;
+}
+
+impl StatusExt for quick_junit::TestCaseStatus {
+    fn is_skipped_case(&self) -> bool {
+        matches!(self, quick_junit::TestCaseStatus::Skipped { .. })
+    }
+    fn is_success_case(&self) -> bool {
+        matches!(self, quick_junit::TestCaseStatus::Success { .. })
+    }
 }

@@ -1,6 +1,6 @@
 //! SIGINT/SIGTERM: everything stops, reports are written, exit 130/143, no process survives.
 
-use crate::harness::{Stilt, pid_alive, wait_for_file};
+use crate::harness::{StatusExt, Stilt, pid_alive, wait_for_file};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -21,7 +21,7 @@ fn interrupt(sig: Signal, code: i32) {
     for pid in pids {
         assert!(!pid_alive(pid), "pid {pid} survived {sig}");
     }
-    assert!(out.case("job:update").status.is_skipped(), "cut short, not failed");
+    assert!(out.case("job:update").status.is_skipped_case(), "cut short, not failed");
     assert_eq!(out.report()["stilt"]["exitCode"], code);
 }
 

@@ -11,7 +11,7 @@ fn stilt(args: &[&str]) -> std::process::Output {
 fn get_and_describe_session_while_running() {
     let port = free_port().to_string();
     let run = Stilt::tiltfile(
-        "local_resource('gate', serve_cmd='touch started; exec sleep 300', readiness_probe=probe(period_secs=1, exec=exec_action(['test', '-f', 'go'])))\n\
+        "local_resource('gate', serve_cmd='echo yes > started; exec sleep 300', readiness_probe=probe(period_secs=1, exec=exec_action(['test', '-f', 'go'])))\n\
          local_resource('after', cmd='echo after', resource_deps=['gate'])\n",
     )
     .args(&["--port", &port]);

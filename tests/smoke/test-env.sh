@@ -35,7 +35,7 @@ poll() {
   echo "timed out after ${secs}s: $*"; "$@"; return 1
 }
 # jq-like assertions with python: pyj 'PYTHON-EXPR' < json   (o = parsed object); prints the value, fails if falsy
-pyj() { python3 -c 'import json,sys; o=json.load(sys.stdin); v=eval(sys.argv[1]); print(json.dumps(v)); sys.exit(0 if v else 1)' "$1"; }
+pyj() { python3 -c 'import json,sys; o=json.load(sys.stdin); v=eval("(" + sys.argv[1] + ")"); print(json.dumps(v)); sys.exit(0 if v else 1)' "$1"; }
 pod_of() { k get pods -l "$1" -o json | python3 -c 'import json,sys; i=json.load(sys.stdin)["items"]; print(i[0]["metadata"]["name"] if i else "")'; }
 # podj SELECTOR 'EXPR': EXPR over the first pod matching SELECTOR
 podj() { local p; p=$(pod_of "$1"); [ -n "$p" ] || { echo "no pod for $1"; return 1; }; k get pod "$p" -o json | pyj "$2"; }

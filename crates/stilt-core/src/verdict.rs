@@ -10,6 +10,10 @@ use crate::exit_code::FailureClass;
 use crate::session::{SessionCiSpec, Target, TargetState, TargetType};
 use chrono::{DateTime, TimeDelta, Utc};
 
+/// The error for a Tiltfile that loaded but defines no resources.
+pub const NO_RESOURCES: &str =
+    "the Tiltfile defines no resources, so there is nothing to wait for (tilt ci would wait for its whole --timeout)";
+
 /// What the verdict says about a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -82,6 +86,17 @@ pub fn verdict(
     }
     if waiting.is_empty() && not_ready.is_empty() && retrying.is_empty() && sorted.len() > 1 {
         return Verdict::Success;
+    }
+    // Deliberate difference from Tilt: a Tiltfile that loaded but defines no resources can
+    // never satisfy "more than one target", so `tilt ci` waits out its whole timeout. Fail now.
+    if let [only] = sorted.as_slice() {
+        if only.name == "tiltfile:update" && matches!(&only.state, Some(TargetState::Terminated { error, .. }) if error.is_empty()) {
+            return Verdict::Failure {
+                error: NO_RESOURCES.to_string(),
+                class: FailureClass::TiltfileError,
+                target: None,
+            };
+        }
     }
 
     let mut recheck_at: Option<DateTime<Utc>> = None;
@@ -186,8 +201,16 @@ mod tests {
 
     #[test]
     fn only_tiltfile_target_never_succeeds() {
-        let ts = vec![tiltfile_ok()];
+        let ts = vec![target("tiltfile:update", TargetType::Job, active(0, false))];
         assert!(matches!(verdict(&ts, &ci("30m", "5m"), t0(), secs(3), None), Verdict::Running { .. }));
+        // Loaded, but no resources: fail at once instead of waiting for the timeout.
+        match verdict(&[tiltfile_ok()], &ci("30m", "5m"), t0(), secs(3), None) {
+            Verdict::Failure { error, class, .. } => {
+                assert_eq!(error, NO_RESOURCES);
+                assert_eq!(class, FailureClass::TiltfileError);
+            }
+            v => panic!("{v:?}"),
+        }
     }
 
     #[test]
