@@ -6,9 +6,9 @@
 //! needs the current snapshot.
 
 use chrono::{DateTime, Utc};
-use stilt_core::{FailureClass, Session, TiltfileError, TiltfileResult};
 use std::sync::Arc;
 use std::time::Duration;
+use stilt_core::{FailureClass, Session, TiltfileError, TiltfileResult};
 
 /// Severity of a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -125,7 +125,8 @@ pub async fn run(args: CiArgs) -> ExitCode {
                 server = Some(status_server::serve(listener, session_rx));
             }
             Err(e) => {
-                early_failure = Some(Failure { message: error_chain(&e), class: FailureClass::Environment, target: None });
+                early_failure =
+                    Some(Failure { message: error_chain(&e), class: FailureClass::Environment, target: None });
             }
         }
     }
@@ -213,13 +214,15 @@ async fn load_tiltfile(
                 format!("Successfully loaded Tiltfile ({})", GoDuration::from_std(duration)),
             );
             state.tiltfile = TiltfilePhase::Loaded { start: load_start_time, finish };
-            let enabled: std::collections::BTreeSet<&str> = result.enabled_resources.iter().map(String::as_str).collect();
+            let enabled: std::collections::BTreeSet<&str> =
+                result.enabled_resources.iter().map(String::as_str).collect();
             state.resources = result
                 .manifests
                 .iter()
                 .map(|m| ResourceState::new(m.clone(), enabled.contains(m.name.as_str())))
                 .collect();
-            state.max_parallel_updates = usize::try_from(result.update_settings.max_parallel_updates.max(1)).unwrap_or(1);
+            state.max_parallel_updates =
+                usize::try_from(result.update_settings.max_parallel_updates.max(1)).unwrap_or(1);
             state.ci = SessionCiSpec {
                 k8s_grace_period: result.ci_settings.k8s_grace_period,
                 timeout: result.ci_settings.timeout.or(Some(args.timeout)),

@@ -85,17 +85,19 @@ pub fn describe_text(obj: &Value) -> String {
     let _ = writeln!(out, "Name:         {}", meta.get("name").map(scalar).unwrap_or_default());
     let _ = writeln!(out, "Namespace:    ");
     let _ = writeln!(out, "Labels:       <none>");
-    let annotations = meta
-        .get("annotations")
-        .and_then(Value::as_object).map_or_else(|| "<none>".into(), |m| m.iter().map(|(k, v)| format!("{k}: {}", scalar(v))).collect::<Vec<_>>().join("\n              "));
+    let annotations = meta.get("annotations").and_then(Value::as_object).map_or_else(
+        || "<none>".into(),
+        |m| m.iter().map(|(k, v)| format!("{k}: {}", scalar(v))).collect::<Vec<_>>().join("\n              "),
+    );
     let _ = writeln!(out, "Annotations:  {annotations}");
     let mut rest = obj.clone();
     if let Some(m) = rest.as_object_mut()
-        && let Some(Value::Object(meta)) = m.get_mut("metadata") {
-            for k in ["name", "namespace", "labels", "annotations"] {
-                meta.remove(k);
-            }
+        && let Some(Value::Object(meta)) = m.get_mut("metadata")
+    {
+        for k in ["name", "namespace", "labels", "annotations"] {
+            meta.remove(k);
         }
+    }
     walk(&mut out, &rest, 0);
     out
 }

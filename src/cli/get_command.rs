@@ -22,15 +22,55 @@ fn fetch(args: &GetArgs) -> Result<serde_json::Value, String> {
         format!("failed to reach a running stilt at {url}: {e} (is `stilt ci` running with --port {}?)", args.port)
     })?;
     let status = resp.status().as_u16();
-    let text =
-        resp.body_mut().read_to_string().map_err(|e| format!("failed to read the response from {url}: {e}"))?;
+    let text = resp.body_mut().read_to_string().map_err(|e| format!("failed to read the response from {url}: {e}"))?;
     let body: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("failed to parse the response from {url}: {e}"))?;
     if status != 200 {
         let msg = body.get("message").and_then(|m| m.as_str()).unwrap_or("unexpected response");
-        return Err(format!("Error from server ({}): {msg}", body.get("reason").and_then(|r| r.as_str()).unwrap_or("Unknown")));
+        return Err(format!(
+            "Error from server ({}): {msg}",
+            body.get("reason").and_then(|r| r.as_str()).unwrap_or("Unknown")
+        ));
     }
     Ok(body)
+}
+
+/// JSON as YAML. Goes through a plain value type: starlark turns on serde_json's
+/// `arbitrary_precision`, under which `serde_json::Number` serialises as a private map in any
+/// non-JSON format.
+pub fn to_yaml(v: &serde_json::Value) -> Result<String, serde_saphyr::ser::Error> {
+    serde_saphyr::to_string(&Plain::from(v))
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Plain {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Plain>),
+    Map(std::collections::BTreeMap<String, Plain>),
+}
+
+impl From<&serde_json::Value> for Plain {
+    fn from(v: &serde_json::Value) -> Self {
+        use serde_json::Value;
+        match v {
+            Value::Null => Plain::Null,
+            Value::Bool(b) => Plain::Bool(*b),
+            Value::Number(n) => n
+                .as_i64()
+                .map(Plain::Int)
+                .or_else(|| n.as_u64().map(Plain::UInt))
+                .unwrap_or_else(|| Plain::Float(n.as_f64().unwrap_or(f64::NAN))),
+            Value::String(s) => Plain::Str(s.clone()),
+            Value::Array(a) => Plain::Seq(a.iter().map(Plain::from).collect()),
+            Value::Object(m) => Plain::Map(m.iter().map(|(k, v)| (k.clone(), Plain::from(v))).collect()),
+        }
+    }
 }
 
 /// `stilt get session`.
@@ -46,7 +86,7 @@ pub fn get(args: &GetArgs) -> ExitCode {
                     serde::Serialize::serialize(&v, &mut ser).expect("json");
                     println!("{}", String::from_utf8_lossy(&buf));
                 }
-                OutputFormat::Yaml => match serde_saphyr::to_string(&v) {
+                OutputFormat::Yaml => match to_yaml(&v) {
                     Ok(y) => print!("{y}"),
                     Err(e) => {
                         eprintln!("Error: failed to render YAML: {e}");
@@ -79,5 +119,17 @@ pub fn describe(args: &GetArgs) -> ExitCode {
             eprintln!("Error: {e}");
             ExitCode::ENVIRONMENT
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yaml_numbers_render_as_numbers() {
+        let v = serde_json::json!({"status": {"pid": 4242, "done": false, "ratio": 1.5}, "kind": "Session"});
+        let y = super::to_yaml(&v).unwrap();
+        assert!(y.contains("pid: 4242"), "{y}");
+        assert!(y.contains("ratio: 1.5"), "{y}");
+        assert!(y.contains("kind: Session"), "{y}");
     }
 }

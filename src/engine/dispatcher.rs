@@ -38,16 +38,12 @@ impl Shutdown {
     /// Failure recorded for it.
     pub fn failure(self) -> Failure {
         match self {
-            Shutdown::Interrupt => Failure {
-                message: "interrupted by SIGINT".into(),
-                class: FailureClass::Interrupted,
-                target: None,
-            },
-            Shutdown::Terminate => Failure {
-                message: "terminated by SIGTERM".into(),
-                class: FailureClass::Terminated,
-                target: None,
-            },
+            Shutdown::Interrupt => {
+                Failure { message: "interrupted by SIGINT".into(), class: FailureClass::Interrupted, target: None }
+            }
+            Shutdown::Terminate => {
+                Failure { message: "terminated by SIGTERM".into(), class: FailureClass::Terminated, target: None }
+            }
         }
     }
 }
@@ -250,7 +246,9 @@ impl Dispatcher {
                 }
             }
             ExecMsg::Exited { resource, source: LogSource::Runtime, pid, code, failure } => {
-                let ServePhase::Running { pid: current, start, .. } = self.state.resources[resource].serve else { return };
+                let ServePhase::Running { pid: current, start, .. } = self.state.resources[resource].serve else {
+                    return;
+                };
                 if current != pid {
                     return;
                 }
@@ -267,7 +265,9 @@ impl Dispatcher {
             }
             ExecMsg::Probe { resource, pid, ready, detail } => {
                 let r = &mut self.state.resources[resource];
-                let ServePhase::Running { pid: current, ready: was_ready, last_ready, .. } = &mut r.serve else { return };
+                let ServePhase::Running { pid: current, ready: was_ready, last_ready, .. } = &mut r.serve else {
+                    return;
+                };
                 if *current != pid {
                     return;
                 }
@@ -288,7 +288,10 @@ impl Dispatcher {
 
     fn publish(&mut self, targets: Vec<stilt_core::Target>, done: bool, error: String) -> Arc<Session> {
         let unchanged = self.last_session.as_ref().is_some_and(|s| {
-            s.status.targets == targets && s.status.done == done && s.status.error == error && s.spec.ci == self.state.ci
+            s.status.targets == targets
+                && s.status.done == done
+                && s.status.error == error
+                && s.spec.ci == self.state.ci
         });
         if unchanged {
             return self.last_session.clone().expect("checked");
@@ -312,7 +315,9 @@ impl Dispatcher {
         let deadline = tokio::time::Instant::now() + DRAIN_AT_TEARDOWN;
         while self.running > 0 {
             match tokio::time::timeout_at(deadline, self.exec_rx.recv()).await {
-                Ok(Some(ExecMsg::Output { resource, source, line })) => self.log(resource, source, Level::Info, false, line),
+                Ok(Some(ExecMsg::Output { resource, source, line })) => {
+                    self.log(resource, source, Level::Info, false, line);
+                }
                 Ok(Some(ExecMsg::Exited { .. })) => self.running -= 1,
                 Ok(Some(ExecMsg::Probe { .. })) => {}
                 Ok(None) | Err(_) => break,

@@ -87,7 +87,13 @@ struct Run {
     session: Arc<Session>,
 }
 
-async fn run_with(resources: Vec<Res>, dir: &Path, timeout: &str, readiness: &str, shutdown: Option<(UnboundedSender<Shutdown>, tokio::sync::mpsc::UnboundedReceiver<Shutdown>)>) -> Run {
+async fn run_with(
+    resources: Vec<Res>,
+    dir: &Path,
+    timeout: &str,
+    readiness: &str,
+    shutdown: Option<(UnboundedSender<Shutdown>, tokio::sync::mpsc::UnboundedReceiver<Shutdown>)>,
+) -> Run {
     let now = Utc::now();
     let state = EngineState {
         resources: resources.iter().map(|r| ResourceState::new(r.manifest(dir), true)).collect(),
@@ -112,7 +118,14 @@ async fn run_with(resources: Vec<Res>, dir: &Path, timeout: &str, readiness: &st
         String::new(),
     )));
     let env: BTreeMap<String, String> = std::env::vars().collect();
-    let d = Dispatcher::new(state, env, false, Outputs { events, session }, ProcessRegistry::default(), SessionIdentity { uid: "u".into() });
+    let d = Dispatcher::new(
+        state,
+        env,
+        false,
+        Outputs { events, session },
+        ProcessRegistry::default(),
+        SessionIdentity { uid: "u".into() },
+    );
     let (_tx, rx) = shutdown.unwrap_or_else(unbounded_channel);
     let (outcome, session) = d.run(rx).await;
     Run { outcome, session }
@@ -122,8 +135,15 @@ async fn run(resources: Vec<Res>, dir: &Path) -> Run {
     run_with(resources, dir, "30s", "5m", None).await
 }
 
-fn state_of<'a>(run: &'a Run, target: &str) -> &'a Option<TargetState> {
-    &run.session.status.targets.iter().find(|t| t.name == target).unwrap_or_else(|| panic!("no target {target}")).state
+fn state_of<'a>(run: &'a Run, target: &str) -> Option<&'a TargetState> {
+    run.session
+        .status
+        .targets
+        .iter()
+        .find(|t| t.name == target)
+        .unwrap_or_else(|| panic!("no target {target}"))
+        .state
+        .as_ref()
 }
 
 fn pid_alive(pid: i32) -> bool {
@@ -144,14 +164,15 @@ async fn all_commands_succeed() {
 #[tokio::test]
 async fn failing_cmd_fails_fast_and_dependents_never_start() {
     let dir = tempfile::tempdir().unwrap();
-    let r = run(vec![res("bad").cmd("exit 3"), res("after").cmd("touch ran").deps(&["bad"]).parallel()], dir.path()).await;
+    let r =
+        run(vec![res("bad").cmd("exit 3"), res("after").cmd("touch ran").deps(&["bad"]).parallel()], dir.path()).await;
     let f = r.outcome.failure.clone().unwrap();
     assert_eq!(f.message, "Command \"exit 3\" failed: exit status 3");
     assert_eq!(f.class, FailureClass::UpdateFailed);
     assert_eq!(f.target.as_deref(), Some("bad:update"));
     assert_eq!(r.outcome.exit_code.0, 1);
     assert!(!dir.path().join("ran").exists());
-    assert_eq!(state_of(&r, "after:update"), &Some(TargetState::Waiting { wait_reason: "waiting-for-dep".into() }));
+    assert_eq!(state_of(&r, "after:update"), Some(&TargetState::Waiting { wait_reason: "waiting-for-dep".into() }));
     assert_eq!(r.session.status.error, "Command \"exit 3\" failed: exit status 3");
 }
 
@@ -164,7 +185,15 @@ async fn serial_locals_never_overlap_and_parallel_ones_do() {
     assert_eq!(log, "start-a\nend-a\nstart-b\nend-b\nstart-c\nend-c\n");
 
     let dir = tempfile::tempdir().unwrap();
-    run(vec![res("a").cmd(&step("a")).parallel(), res("b").cmd(&step("b")).parallel(), res("c").cmd(&step("c")).parallel()], dir.path()).await;
+    run(
+        vec![
+            res("a").cmd(&step("a")).parallel(),
+            res("b").cmd(&step("b")).parallel(),
+            res("c").cmd(&step("c")).parallel(),
+        ],
+        dir.path(),
+    )
+    .await;
     let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
     let lines: Vec<&str> = log.lines().collect();
     assert!(lines[..3].iter().all(|l| l.starts_with("start-")), "all three start before any ends: {lines:?}");
@@ -205,12 +234,19 @@ async fn serve_without_probe_is_ready_at_once_and_is_killed_at_exit() {
 #[tokio::test]
 async fn serve_exit_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let r = run(vec![res("srv").serve("exit 4").probe(ProbeAction::Exec { command: vec!["false".into()] })], dir.path()).await;
+    let r =
+        run(vec![res("srv").serve("exit 4").probe(ProbeAction::Exec { command: vec!["false".into()] })], dir.path())
+            .await;
     let f = r.outcome.failure.clone().unwrap();
     assert_eq!(f.class, FailureClass::ServeExited);
-    assert!(f.message.starts_with("Process ") && f.message.ends_with("exited with non-zero status (exit status 4)"), "{}", f.message);
+    assert!(
+        f.message.starts_with("Process ") && f.message.ends_with("exited with non-zero status (exit status 4)"),
+        "{}",
+        f.message
+    );
 
-    let r = run(vec![res("srv").serve("true").probe(ProbeAction::Exec { command: vec!["false".into()] })], dir.path()).await;
+    let r = run(vec![res("srv").serve("true").probe(ProbeAction::Exec { command: vec!["false".into()] })], dir.path())
+        .await;
     let f = r.outcome.failure.clone().unwrap();
     assert!(f.message.contains("exited with status 0"), "{}", f.message);
 }
@@ -220,14 +256,19 @@ async fn exec_probe_gates_deps() {
     let dir = tempfile::tempdir().unwrap();
     let r = run(
         vec![
-            res("srv").serve("sleep 0.5; touch ready; sleep 300").probe(ProbeAction::Exec { command: vec!["test".into(), "-f".into(), "ready".into()] }),
+            res("srv")
+                .serve("sleep 0.5; touch ready; sleep 300")
+                .probe(ProbeAction::Exec { command: vec!["test".into(), "-f".into(), "ready".into()] }),
             res("client").cmd("test -f ready").deps(&["srv"]).parallel(),
         ],
         dir.path(),
     )
     .await;
     assert!(r.outcome.failure.is_none(), "{:?}", r.outcome.failure);
-    assert!(matches!(state_of(&r, "srv:serve"), Some(TargetState::Active { ready: true, last_ready_time: Some(_), .. })));
+    assert!(matches!(
+        state_of(&r, "srv:serve"),
+        Some(TargetState::Active { ready: true, last_ready_time: Some(_), .. })
+    ));
 }
 
 fn free_port() -> u16 {
@@ -241,8 +282,16 @@ async fn http_and_tcp_probes() {
     let server = |p: u16| format!("sleep 0.3; exec python3 -m http.server {p} --bind 127.0.0.1");
     let r = run(
         vec![
-            res("web").serve(&server(p1)).probe(ProbeAction::HttpGet { host: "127.0.0.1".into(), port: p1.into(), scheme: "http".into(), path: "/".into() }),
-            res("tcp").serve(&server(p2)).probe(ProbeAction::TcpSocket { host: "127.0.0.1".into(), port: p2.into() }).parallel(),
+            res("web").serve(&server(p1)).probe(ProbeAction::HttpGet {
+                host: "127.0.0.1".into(),
+                port: p1.into(),
+                scheme: "http".into(),
+                path: "/".into(),
+            }),
+            res("tcp")
+                .serve(&server(p2))
+                .probe(ProbeAction::TcpSocket { host: "127.0.0.1".into(), port: p2.into() })
+                .parallel(),
         ],
         dir.path(),
     )
@@ -254,7 +303,11 @@ async fn http_and_tcp_probes() {
 async fn readiness_timeout_fails_a_never_ready_server() {
     let dir = tempfile::tempdir().unwrap();
     let r = run_with(
-        vec![res("srv").serve("sleep 300").probe(ProbeAction::TcpSocket { host: "127.0.0.1".into(), port: free_port().into() })],
+        vec![
+            res("srv")
+                .serve("sleep 300")
+                .probe(ProbeAction::TcpSocket { host: "127.0.0.1".into(), port: free_port().into() }),
+        ],
         dir.path(),
         "30s",
         "1s",
@@ -272,7 +325,10 @@ async fn global_timeout_lists_what_is_pending() {
     let dir = tempfile::tempdir().unwrap();
     let r = run_with(vec![res("slow").cmd("sleep 30"), res("next").cmd("true")], dir.path(), "1s", "5m", None).await;
     let f = r.outcome.failure.clone().unwrap();
-    assert_eq!(f.message, "Timeout after 1s: 1 resources waiting (next:update waiting-for-local), 1 resources not ready (slow:update)");
+    assert_eq!(
+        f.message,
+        "Timeout after 1s: 1 resources waiting (next:update waiting-for-local), 1 resources not ready (slow:update)"
+    );
     assert_eq!(f.class, FailureClass::GlobalTimeout);
 }
 

@@ -4,10 +4,9 @@
 //! scheduler and the session builder are pure functions of it.
 
 use chrono::{DateTime, Utc};
-use stilt_core::{Manifest, SessionCiSpec, TiltfileError};
 use std::path::PathBuf;
 use std::sync::Arc;
-
+use stilt_core::{Manifest, SessionCiSpec, TiltfileError};
 
 /// The update (`cmd`) side of a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +74,13 @@ pub struct ResourceState {
 impl ResourceState {
     /// A fresh record.
     pub fn new(manifest: Manifest, enabled: bool) -> Self {
-        ResourceState { manifest, enabled, update: UpdatePhase::NotStarted, serve: ServePhase::NotStarted, ever_ready: false }
+        ResourceState {
+            manifest,
+            enabled,
+            update: UpdatePhase::NotStarted,
+            serve: ServePhase::NotStarted,
+            ever_ready: false,
+        }
     }
 
     /// The `cmd` is running.

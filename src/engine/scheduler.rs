@@ -121,7 +121,10 @@ mod tests {
 
     #[test]
     fn parallel_locals_fill_slots_and_block_serial_ones() {
-        let mut st = state(vec![local("p1", &[], true), local("p2", &[], true), local("s", &[], false), local("p3", &[], true)], 2);
+        let mut st = state(
+            vec![local("p1", &[], true), local("p2", &[], true), local("s", &[], false), local("p3", &[], true)],
+            2,
+        );
         assert_eq!(next_to_start(&st).start, Some(0));
         run(&mut st, 0);
         let s = next_to_start(&st);

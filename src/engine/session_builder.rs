@@ -21,14 +21,15 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule) -> Vec<Target> {
     for (i, r) in state.resources.iter().enumerate() {
         let Some(local) = r.manifest.local() else { continue };
         let name = &r.manifest.name;
-        let pending_reason = || {
-            schedule.holds.get(&i).map_or_else(|| "unknown".to_string(), |h| h.as_str().to_string())
-        };
+        let pending_reason =
+            || schedule.holds.get(&i).map_or_else(|| "unknown".to_string(), |h| h.as_str().to_string());
         let wants_start = r.manifest.auto_init;
         if local.update_cmd.is_some() {
             let state = if r.enabled {
                 match &r.update {
-                    UpdatePhase::NotStarted if wants_start => Some(TargetState::Waiting { wait_reason: pending_reason() }),
+                    UpdatePhase::NotStarted if wants_start => {
+                        Some(TargetState::Waiting { wait_reason: pending_reason() })
+                    }
                     UpdatePhase::NotStarted => None,
                     UpdatePhase::Running { start } => {
                         Some(TargetState::Active { start_time: Some(*start), ready: false, last_ready_time: None })
@@ -86,7 +87,9 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule) -> Vec<Target> {
 
 fn tiltfile_target(phase: &TiltfilePhase) -> Target {
     let state = match phase {
-        TiltfilePhase::Loading { start } => TargetState::Active { start_time: Some(*start), ready: false, last_ready_time: None },
+        TiltfilePhase::Loading { start } => {
+            TargetState::Active { start_time: Some(*start), ready: false, last_ready_time: None }
+        }
         TiltfilePhase::Loaded { start, finish } => TargetState::Terminated {
             start_time: Some(*start),
             finish_time: Some(*finish),
@@ -129,12 +132,6 @@ pub fn build_session(
             exit_condition: "ci".into(),
             ci: state.ci.clone(),
         },
-        status: SessionStatus {
-            pid: i64::from(state.pid),
-            start_time: Some(state.start_time),
-            targets,
-            done,
-            error,
-        },
+        status: SessionStatus { pid: i64::from(state.pid), start_time: Some(state.start_time), targets, done, error },
     }
 }

@@ -74,7 +74,12 @@ pub fn spawn_prober(job: ProbeJob, tx: UnboundedSender<ExecMsg>, registry: Proce
                     }
                     if flip || last_detail.as_ref() != Some(&detail) {
                         last_detail = Some(detail.clone());
-                        let _ = tx.send(ExecMsg::Probe { resource: job.resource, pid: job.pid, ready, detail: Some(detail) });
+                        let _ = tx.send(ExecMsg::Probe {
+                            resource: job.resource,
+                            pid: job.pid,
+                            ready,
+                            detail: Some(detail),
+                        });
                     }
                 }
             }
@@ -117,11 +122,7 @@ fn http_check(url: &str, timeout: Duration) -> Result<(), String> {
     match agent.get(url).call() {
         Ok(resp) => {
             let code = resp.status().as_u16();
-            if (200..400).contains(&code) {
-                Ok(())
-            } else {
-                Err(format!("HTTP GET {url} returned {code}"))
-            }
+            if (200..400).contains(&code) { Ok(()) } else { Err(format!("HTTP GET {url} returned {code}")) }
         }
         Err(e) => Err(format!("HTTP GET {url} failed: {e}")),
     }

@@ -54,8 +54,8 @@ fn group_alive(pgid: i32) -> bool {
     };
     entries.flatten().any(|e| {
         let name = e.file_name();
-        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { return false };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+        let Some(member) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { return false };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{member}/stat")) else { return false };
         // Fields after the parenthesised command: state, ppid, pgrp, ...
         let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return false };
         let mut fields = rest.split_whitespace();

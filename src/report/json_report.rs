@@ -25,7 +25,12 @@ pub struct RunFacts<'a> {
 }
 
 /// Builds the report document.
-pub fn render(session: &Session, targets: &[TargetSummary], facts: &RunFacts<'_>, log_file: &dyn Fn(&TargetSummary) -> Option<String>) -> Value {
+pub fn render(
+    session: &Session,
+    targets: &[TargetSummary],
+    facts: &RunFacts<'_>,
+    log_file: &dyn Fn(&TargetSummary) -> Option<String>,
+) -> Value {
     let mut doc = session.to_api_json();
     let targets: Vec<Value> = targets
         .iter()

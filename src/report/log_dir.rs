@@ -25,10 +25,8 @@ pub struct LogDir {
 /// The file name for a resource (`None` = the Tiltfile).
 pub fn file_name(resource: Option<&str>) -> String {
     let name = resource.unwrap_or("Tiltfile");
-    let safe: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
-        .collect();
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
     format!("{safe}.log")
 }
 

@@ -99,15 +99,16 @@ impl<W: Write> LogStream<W> {
         }
         let mut s = String::new();
         if let Some(name) = &line.resource
-            && !self.filter.suppress_prefix() {
-                if self.color {
-                    s.push_str("\x1b[2m");
-                    s.push_str(&prefix(name));
-                    s.push_str("\x1b[0m");
-                } else {
-                    s.push_str(&prefix(name));
-                }
+            && !self.filter.suppress_prefix()
+        {
+            if self.color {
+                s.push_str("\x1b[2m");
+                s.push_str(&prefix(name));
+                s.push_str("\x1b[0m");
+            } else {
+                s.push_str(&prefix(name));
             }
+        }
         let tag = match line.level {
             Level::Info => None,
             Level::Warn => Some(("WARNING: ", "\x1b[33m")),
@@ -155,7 +156,10 @@ mod tests {
     #[test]
     fn formats_and_filters() {
         let s = LogStream::new(Vec::new(), LogFilter::default(), false);
-        assert_eq!(s.format(&line(Some("api"), Level::Error, LogSource::Build, "boom")).unwrap(), "          api │ ERROR: boom");
+        assert_eq!(
+            s.format(&line(Some("api"), Level::Error, LogSource::Build, "boom")).unwrap(),
+            "          api │ ERROR: boom"
+        );
         assert_eq!(s.format(&line(None, Level::Info, LogSource::Build, "Loading")).unwrap(), "Loading");
         let f = LogFilter { resources: vec!["api".into()], source: SourceFilter::Runtime, level: None };
         let s = LogStream::new(Vec::new(), f, false);

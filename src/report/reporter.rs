@@ -110,12 +110,13 @@ impl Reporter {
                 Event::Log(line) => {
                     self.stream.write(&line);
                     if let Some(dir) = &mut self.log_dir
-                        && let Err(e) = dir.write(&line) {
-                            let msg = crate::engine::dispatcher::error_chain(&e);
-                            if !self.result.write_errors.contains(&msg) {
-                                self.result.write_errors.push(msg);
-                            }
+                        && let Err(e) = dir.write(&line)
+                    {
+                        let msg = crate::engine::dispatcher::error_chain(&e);
+                        if !self.result.write_errors.contains(&msg) {
+                            self.result.write_errors.push(msg);
                         }
+                    }
                     let key = (line.resource.as_deref().map(str::to_string), line.source == LogSource::Runtime);
                     self.tails.entry(key).or_insert_with(|| LogTail::new(TAIL_LINES, TAIL_BYTES)).push(&line.text);
                 }
@@ -166,7 +167,8 @@ impl Reporter {
             let xml = junit_report::render(&targets, &ctx, &|t| self.tail_for(t));
             self.write_file(&path, xml.as_bytes(), "JUnit report");
         }
-        let json_paths: Vec<PathBuf> = [self.cfg.report_json.clone(), self.cfg.snapshot.clone()].into_iter().flatten().collect();
+        let json_paths: Vec<PathBuf> =
+            [self.cfg.report_json.clone(), self.cfg.snapshot.clone()].into_iter().flatten().collect();
         if !json_paths.is_empty() {
             let failure = outcome.failure.as_ref().map(|f| (f.class.as_str(), f.message.as_str(), f.target.as_deref()));
             let facts = RunFacts {

@@ -120,15 +120,27 @@ fn classify(t: &stilt_core::Target, outcome: &Outcome) -> TargetOutcome {
     };
     match &t.state {
         Some(TargetState::Terminated { error, .. }) if !error.is_empty() => TargetOutcome::Failed {
-            class: if is_culprit { failure.map_or(FailureClass::of_target(&t.name), |f| f.class) } else { FailureClass::of_target(&t.name) },
-            message: if is_culprit { failure.map_or_else(|| error.clone(), |f| f.message.clone()) } else { error.clone() },
+            class: if is_culprit {
+                failure.map_or(FailureClass::of_target(&t.name), |f| f.class)
+            } else {
+                FailureClass::of_target(&t.name)
+            },
+            message: if is_culprit {
+                failure.map_or_else(|| error.clone(), |f| f.message.clone())
+            } else {
+                error.clone()
+            },
         },
         Some(TargetState::Terminated { .. } | TargetState::Active { ready: true, .. }) => TargetOutcome::Passed,
-        Some(TargetState::Active { .. }) => {
-            unfinished(if t.target_type == TargetType::Job { "was still running".into() } else { "was not ready".into() })
-        }
+        Some(TargetState::Active { .. }) => unfinished(if t.target_type == TargetType::Job {
+            "was still running".into()
+        } else {
+            "was not ready".into()
+        }),
         Some(TargetState::Waiting { wait_reason }) => unfinished(format!("was still waiting ({wait_reason})")),
-        Some(TargetState::Disabled {}) => TargetOutcome::Skipped { reason: "disabled: not selected for this run".into() },
+        Some(TargetState::Disabled {}) => {
+            TargetOutcome::Skipped { reason: "disabled: not selected for this run".into() }
+        }
         None => TargetOutcome::Skipped { reason: "not started in ci (auto_init=False)".into() },
     }
 }

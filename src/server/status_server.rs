@@ -56,10 +56,9 @@ pub async fn resolve(host: &str, port: u16) -> Result<SocketAddr, BindError> {
     let mut addrs = tokio::net::lookup_host((h, port))
         .await
         .map_err(|source| BindError::Resolve { host: host.to_string(), source })?;
-    addrs.next().ok_or_else(|| BindError::Resolve {
-        host: host.to_string(),
-        source: std::io::Error::other("no addresses"),
-    })
+    addrs
+        .next()
+        .ok_or_else(|| BindError::Resolve { host: host.to_string(), source: std::io::Error::other("no addresses") })
 }
 
 /// Binds the listener.

@@ -6,16 +6,30 @@ use crate::harness::{Output, Stilt};
 /// Exit 5, `Error: <Tiltfile>:<line>:<col>: ...` containing `needle`, reports written.
 fn expect_tiltfile_error(out: &Output, line_col: &str, needle: &str) {
     out.expect_code(5);
-    let err_line = out.stderr.lines().find(|l| l.starts_with("Error: ")).unwrap_or_else(|| panic!("no Error line: {}", out.stderr));
+    let err_line = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("Error: "))
+        .unwrap_or_else(|| panic!("no Error line: {}", out.stderr));
     let at = format!("Tiltfile:{line_col}");
     assert!(err_line.contains(&at), "expected {at} in {err_line:?}");
-    assert!(err_line.contains(needle) || out.stdout.contains(needle), "expected {needle:?} in\n{err_line}\n{}", out.stdout);
+    assert!(
+        err_line.contains(needle) || out.stdout.contains(needle),
+        "expected {needle:?} in\n{err_line}\n{}",
+        out.stdout
+    );
     assert_eq!(out.report()["stilt"]["failureClass"], "TiltfileError");
     assert_eq!(out.report()["stilt"]["exitCode"], 5);
     let case = out.case("tiltfile:update");
-    assert!(matches!(case.status, quick_junit::TestCaseStatus::NonSuccess { kind: quick_junit::NonSuccessKind::Error, .. }), "{case:?}");
+    assert!(
+        matches!(case.status, quick_junit::TestCaseStatus::NonSuccess { kind: quick_junit::NonSuccessKind::Error, .. }),
+        "{case:?}"
+    );
     let junit = out.junit.as_deref().unwrap();
-    assert!(junit.contains(&format!("line=\"{}\"", line_col.split(':').next().unwrap())), "file/line on the case: {junit}");
+    assert!(
+        junit.contains(&format!("line=\"{}\"", line_col.split(':').next().unwrap())),
+        "file/line on the case: {junit}"
+    );
 }
 
 #[test]
@@ -66,7 +80,10 @@ fn missing_file_in_include() {
 
 #[test]
 fn cycle_in_resource_deps() {
-    let out = Stilt::tiltfile("local_resource('a', cmd='true', resource_deps=['b'])\nlocal_resource('b', cmd='true', resource_deps=['a'])\n").run();
+    let out = Stilt::tiltfile(
+        "local_resource('a', cmd='true', resource_deps=['b'])\nlocal_resource('b', cmd='true', resource_deps=['a'])\n",
+    )
+    .run();
     out.expect_code(5);
     assert!(out.stderr.to_lowercase().contains("cycle"), "{}", out.stderr);
 }
@@ -132,7 +149,11 @@ fn port_in_use_exits_4_with_reports() {
 
 #[test]
 fn bad_tilt_port_env_is_a_usage_error() {
-    let out = Stilt::tiltfile("local_resource('a', cmd='true')\n").env("TILT_PORT", "not-a-port").no_port_flag().no_reports().run();
+    let out = Stilt::tiltfile("local_resource('a', cmd='true')\n")
+        .env("TILT_PORT", "not-a-port")
+        .no_port_flag()
+        .no_reports()
+        .run();
     out.expect_code(2);
     assert!(out.stderr.contains("not-a-port"), "{}", out.stderr);
 }

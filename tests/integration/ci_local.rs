@@ -29,7 +29,10 @@ fn passing_stack_succeeds_with_reports_and_log_files() {
     // JUnit: a case per target, the on-demand one skipped.
     let junit = out.junit();
     let names: Vec<&str> = junit.test_suites[0].test_cases.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["build:update", "docs:update", "lint:update", "server:serve", "smoke:update", "tiltfile:update"]);
+    assert_eq!(
+        names,
+        ["build:update", "docs:update", "lint:update", "server:serve", "smoke:update", "tiltfile:update"]
+    );
     assert!(out.case("docs:update").status.is_skipped_case());
     assert!(out.case("server:serve").status.is_success_case());
     assert_eq!(junit.failures, 0);
@@ -77,7 +80,9 @@ fn global_timeout_exits_3_with_tilts_summary() {
 
 #[test]
 fn ci_settings_timeout_beats_the_flag() {
-    let out = Stilt::tiltfile("ci_settings(timeout='1s')\nlocal_resource('slow', cmd='sleep 30')\n").args(&["--timeout", "30m"]).run();
+    let out = Stilt::tiltfile("ci_settings(timeout='1s')\nlocal_resource('slow', cmd='sleep 30')\n")
+        .args(&["--timeout", "30m"])
+        .run();
     out.expect_code(3);
     assert!(out.stderr.contains("Error: Timeout after 1s"), "{}", out.stderr);
     assert_eq!(out.report()["spec"]["ci"]["timeout"], "1s");
@@ -96,7 +101,10 @@ fn readiness_timeout_fails_a_server_that_never_gets_ready() {
 
 #[test]
 fn serve_cmd_exit_fails_the_run() {
-    let out = Stilt::tiltfile("local_resource('srv', serve_cmd='echo starting; exit 2')\nlocal_resource('x', cmd='sleep 5')\n").run();
+    let out = Stilt::tiltfile(
+        "local_resource('srv', serve_cmd='echo starting; exit 2')\nlocal_resource('x', cmd='sleep 5')\n",
+    )
+    .run();
     out.expect_code(1);
     assert!(out.stderr.contains("exited with non-zero status (exit status 2)"), "{}", out.stderr);
     assert_eq!(out.report()["stilt"]["failureClass"], "ServeExited");
@@ -170,7 +178,11 @@ fn log_filters() {
 
 #[test]
 fn parallel_resources_overlap_and_serial_ones_do_not() {
-    let step = |n: &str, p: &str| format!("local_resource('{n}', cmd='echo start-{n} >> log; sleep 0.3; echo end-{n} >> log', allow_parallel={p})\n");
+    let step = |n: &str, p: &str| {
+        format!(
+            "local_resource('{n}', cmd='echo start-{n} >> log; sleep 0.3; echo end-{n} >> log', allow_parallel={p})\n"
+        )
+    };
     let out = Stilt::tiltfile(&[step("a", "True"), step("b", "True"), step("c", "True")].concat()).run();
     out.expect_code(0);
     let log = std::fs::read_to_string(out.dir.join("log")).unwrap();
@@ -182,7 +194,11 @@ fn parallel_resources_overlap_and_serial_ones_do_not() {
 
 #[test]
 fn max_parallel_updates_from_update_settings() {
-    let step = |n: &str| format!("local_resource('{n}', cmd='echo start-{n} >> log; sleep 0.3; echo end-{n} >> log', allow_parallel=True)\n");
+    let step = |n: &str| {
+        format!(
+            "local_resource('{n}', cmd='echo start-{n} >> log; sleep 0.3; echo end-{n} >> log', allow_parallel=True)\n"
+        )
+    };
     let tf = format!("update_settings(max_parallel_updates=1)\n{}{}", step("a"), step("b"));
     let out = Stilt::tiltfile(&tf).run();
     out.expect_code(0);

@@ -25,7 +25,12 @@ fn redact_json(v: &mut Value, dir: &str) {
             for (k, val) in map.iter_mut() {
                 let timeish = matches!(
                     k.as_str(),
-                    "startTime" | "finishTime" | "lastReadyTime" | "creationTimestamp" | "durationSeconds" | "loadSeconds"
+                    "startTime"
+                        | "finishTime"
+                        | "lastReadyTime"
+                        | "creationTimestamp"
+                        | "durationSeconds"
+                        | "loadSeconds"
                 );
                 if (timeish && !val.is_null()) || matches!(k.as_str(), "uid" | "pid" | "resourceVersion") {
                     *val = Value::from("[redacted]");
@@ -52,7 +57,13 @@ fn golden_reports_of_a_failing_run() {
     }
     let junit: String = junit
         .lines()
-        .map(|l| if l.starts_with("Successfully loaded Tiltfile (") { "Successfully loaded Tiltfile ([DURATION])" } else { l })
+        .map(|l| {
+            if l.starts_with("Successfully loaded Tiltfile (") {
+                "Successfully loaded Tiltfile ([DURATION])"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     insta::assert_snapshot!("fail_junit", junit);

@@ -137,7 +137,8 @@ impl Stilt {
         let out = child.wait_with_output().unwrap();
         let dir = self.dir.path().to_path_buf();
         let junit = std::fs::read_to_string(dir.join("out/junit.xml")).ok();
-        let report = std::fs::read_to_string(dir.join("out/report.json")).ok().map(|s| serde_json::from_str(&s).unwrap());
+        let report =
+            std::fs::read_to_string(dir.join("out/report.json")).ok().map(|s| serde_json::from_str(&s).unwrap());
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -197,19 +198,18 @@ impl Output {
 
 /// Whether a pid is alive and not a zombie.
 pub fn pid_alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit_once(')').is_some_and(|(_, r)| r.split_whitespace().next() != Some("Z"))
-    })
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, r)| r.split_whitespace().next() != Some("Z")))
 }
 
 /// Waits up to `secs` for a file to exist with content.
 pub fn wait_for_file(path: &Path, secs: u64) -> String {
     let start = Instant::now();
     loop {
-        if let Ok(s) = std::fs::read_to_string(path) {
-            if !s.trim().is_empty() {
-                return s;
-            }
+        if let Ok(s) = std::fs::read_to_string(path)
+            && !s.trim().is_empty()
+        {
+            return s;
         }
         assert!(start.elapsed() < Duration::from_secs(secs), "{} never appeared", path.display());
         std::thread::sleep(Duration::from_millis(20));

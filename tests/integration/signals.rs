@@ -11,8 +11,10 @@ fn interrupt(sig: Signal, code: i32) {
     );
     let child = run.spawn();
     let dir = run.dir.path().to_path_buf();
-    let pids: Vec<i32> =
-        ["child.pid", "srv.pid", "job.pid"].iter().map(|f| wait_for_file(&dir.join(f), 30).trim().parse().unwrap()).collect();
+    let pids: Vec<i32> = ["child.pid", "srv.pid", "job.pid"]
+        .iter()
+        .map(|f| wait_for_file(&dir.join(f), 30).trim().parse().unwrap())
+        .collect();
     kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), sig).unwrap();
     let out = run.collect(child);
     out.expect_code(code);

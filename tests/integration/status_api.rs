@@ -25,7 +25,8 @@ fn get_and_describe_session_while_running() {
     assert_eq!(v["kind"], "Session");
     assert_eq!(v["metadata"]["name"], "Tiltfile");
     assert_eq!(v["status"]["done"], false);
-    let names: Vec<&str> = v["status"]["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        v["status"]["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["after:update", "gate:serve", "tiltfile:update"]);
     assert_eq!(v["status"]["targets"][0]["state"]["waiting"]["waitReason"], "waiting-for-dep");
 
@@ -35,7 +36,9 @@ fn get_and_describe_session_while_running() {
     assert_eq!(v["items"][0]["kind"], "Session");
 
     let out = stilt(&["get", "session", "Tiltfile", "-o", "yaml", "--port", &port]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: Session"));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert!(yaml.contains("kind: Session"), "{yaml}");
+    assert!(yaml.lines().any(|l| l.trim().strip_prefix("pid: ").is_some_and(|p| p.parse::<u32>().is_ok())), "{yaml}");
 
     let out = stilt(&["describe", "session", "--port", &port]);
     let text = String::from_utf8_lossy(&out.stdout);

@@ -107,7 +107,9 @@ impl GoDuration {
                 }
             } else {
                 let v: i128 = num.parse().map_err(|_| err("number too large"))?;
-                exact = exact.checked_add(v.checked_mul(scale).ok_or_else(|| err("overflow"))?).ok_or_else(|| err("overflow"))?;
+                exact = exact
+                    .checked_add(v.checked_mul(scale).ok_or_else(|| err("overflow"))?)
+                    .ok_or_else(|| err("overflow"))?;
             }
         }
         #[expect(clippy::cast_possible_truncation, reason = "durations fit in i128 nanoseconds")]

@@ -19,8 +19,8 @@ pub use duration::GoDuration;
 pub use exit_code::{ExitCode, FailureClass};
 pub use location::SourceLocation;
 pub use manifest::{
-    CiSettings, Cmd, Link, LocalTarget, Manifest, Probe, ProbeAction, ResourceTarget,
-    TiltfileResult, TriggerMode, UpdateSettings,
+    CiSettings, Cmd, Link, LocalTarget, Manifest, Probe, ProbeAction, ResourceTarget, TiltfileResult, TriggerMode,
+    UpdateSettings,
 };
 pub use session::{Session, SessionCiSpec, Target, TargetState, TargetType};
 pub use tiltfile_error::TiltfileError;

@@ -89,14 +89,11 @@ pub fn verdict(
     }
     // Deliberate difference from Tilt: a Tiltfile that loaded but defines no resources can
     // never satisfy "more than one target", so `tilt ci` waits out its whole timeout. Fail now.
-    if let [only] = sorted.as_slice() {
-        if only.name == "tiltfile:update" && matches!(&only.state, Some(TargetState::Terminated { error, .. }) if error.is_empty()) {
-            return Verdict::Failure {
-                error: NO_RESOURCES.to_string(),
-                class: FailureClass::TiltfileError,
-                target: None,
-            };
-        }
+    if let [only] = sorted.as_slice()
+        && only.name == "tiltfile:update"
+        && matches!(&only.state, Some(TargetState::Terminated { error, .. }) if error.is_empty())
+    {
+        return Verdict::Failure { error: NO_RESOURCES.to_string(), class: FailureClass::TiltfileError, target: None };
     }
 
     let mut recheck_at: Option<DateTime<Utc>> = None;
@@ -176,11 +173,7 @@ mod tests {
     }
     #[expect(clippy::unnecessary_wraps, reason = "mirrors Target::state")]
     fn active(start: i64, ready: bool) -> Option<TargetState> {
-        Some(TargetState::Active {
-            start_time: Some(secs(start)),
-            ready,
-            last_ready_time: ready.then(|| secs(start)),
-        })
+        Some(TargetState::Active { start_time: Some(secs(start)), ready, last_ready_time: ready.then(|| secs(start)) })
     }
     fn ci(timeout: &str, readiness: &str) -> SessionCiSpec {
         SessionCiSpec {
@@ -291,8 +284,16 @@ mod tests {
     fn global_timeout_summary_matches_tilt() {
         let ts = vec![
             tiltfile_ok(),
-            target("fe:runtime", TargetType::Server, Some(TargetState::Waiting { wait_reason: "waiting-for-pod".into() })),
-            target("fe:update", TargetType::Job, Some(TargetState::Waiting { wait_reason: "waiting-for-cluster".into() })),
+            target(
+                "fe:runtime",
+                TargetType::Server,
+                Some(TargetState::Waiting { wait_reason: "waiting-for-pod".into() }),
+            ),
+            target(
+                "fe:update",
+                TargetType::Job,
+                Some(TargetState::Waiting { wait_reason: "waiting-for-cluster".into() }),
+            ),
         ];
         match verdict(&ts, &ci("1m", "5m"), t0(), secs(61), None) {
             Verdict::Failure { error, .. } => assert_eq!(

@@ -1,0 +1,200 @@
+//! `local(command, quiet=False, command_bat='', echo_off=False, env={}, dir='', stdin=None)`:
+//! runs a command while the Tiltfile loads and returns its stdout as a blob.
+//!
+//! Like Tilt: the command is logged as `local: <cmd>` (unless `echo_off`), its stdout and
+//! stderr are streamed to the log as ` → <line>` (unless `quiet`), an empty output logs
+//! ` → [no output]`, and a failure is `command "<cmd>" failed.\nerror: exit status N`, with
+//! the output appended only when it was not already logged (`quiet=True`).
+
+use super::add;
+use crate::LogLevel;
+use crate::args::{Args, cmd_argv};
+use crate::context::Ctx;
+use crate::errors::BResult;
+use crate::go_compat::{io_error, quote};
+use crate::values::Blob;
+use starlark::environment::GlobalsBuilder;
+use starlark::eval::{Arguments, Evaluator};
+use starlark::values::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+
+const PREFIX: &str = " → ";
+
+pub(crate) fn register(b: &mut GlobalsBuilder) {
+    add(b, "local", local);
+}
+
+const PARAMS: &[&str] = &["command", "quiet?", "command_bat?", "echo_off?", "env?", "dir?", "stdin?"];
+
+fn local<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> BResult<Value<'v>> {
+    let a = Args::unpack(name, PARAMS, args, eval.heap())?;
+    let ctx = Ctx::get(eval);
+    let command = cmd_argv(&a, 0)?;
+    let quiet = a.bool_or(1, false)?;
+    let echo_off = a.bool_or(3, false)?;
+    let extra_env = a.str_map(4)?;
+    let dir = match a.get(5).filter(|v| !v.is_none()) {
+        None => ctx.cwd(),
+        Some(v) => ctx.abs_path(v.unpack_str().ok_or_else(|| a.type_err(5, "string"))?),
+    };
+    let stdin = a.stringable(6)?;
+    if command.is_empty() {
+        return Err("empty cmd".into());
+    }
+    let display = cmd_display(&command);
+    if !echo_off {
+        ctx.log(LogLevel::Info, &format!("local: {display}"));
+    }
+    let mut env = ctx.state.borrow().env.clone();
+    env.extend(extra_env);
+    let run = RunSpec { argv: &command, dir: &dir, env: &env, stdin: stdin.as_deref(), log_output: !quiet };
+    let out = run_command(ctx, &run);
+    match out.error {
+        None => {
+            if !echo_off && !quiet && out.stdout.is_empty() && out.stderr.is_empty() {
+                ctx.log(LogLevel::Info, &format!("{PREFIX}[no output]"));
+            }
+            Ok(eval.heap().alloc(Blob(String::from_utf8_lossy(&out.stdout).into_owned())))
+        }
+        Some(err) => {
+            let mut msg = format!("command {} failed.\nerror: {err}", quote(&display));
+            if quiet {
+                msg.push_str(&format!(
+                    "\nstdout:\n{}\nstderr:\n{}\n",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            Err(msg.into())
+        }
+    }
+}
+
+/// Tilt's `model.Cmd.String()`: the script of `sh -c X`, else argv with spaced args quoted.
+pub(crate) fn cmd_display(argv: &[String]) -> String {
+    match argv {
+        [sh, c, script] if sh == "sh" && c == "-c" => script.clone(),
+        _ => argv.iter().map(|a| if a.contains(' ') { quote(a) } else { a.clone() }).collect::<Vec<_>>().join(" "),
+    }
+}
+
+struct RunSpec<'a> {
+    argv: &'a [String],
+    dir: &'a Path,
+    env: &'a std::collections::BTreeMap<String, String>,
+    stdin: Option<&'a str>,
+    log_output: bool,
+}
+
+struct RunOutput {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    /// Go's error text (`exit status 1`), if the command failed.
+    error: Option<String>,
+}
+
+fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
+    let fail = |e: String| RunOutput { stdout: Vec::new(), stderr: Vec::new(), error: Some(e) };
+    if !spec.dir.is_dir() {
+        return fail(format!("chdir {}: no such file or directory", spec.dir.display()));
+    }
+    let mut cmd = Command::new(&spec.argv[0]);
+    cmd.args(&spec.argv[1..])
+        .current_dir(spec.dir)
+        .env_clear()
+        .envs(spec.env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return fail(format!("exec: {}: executable file not found in $PATH", quote(&spec.argv[0])));
+        }
+        Err(e) => {
+            return fail(format!("fork/exec {}", io_error("", &PathBuf::from(&spec.argv[0]), &e).trim_start()));
+        }
+    };
+    if let (Some(input), Some(mut pipe)) = (spec.stdin, child.stdin.take()) {
+        let input = input.to_string();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(input.as_bytes());
+        });
+    }
+    let (tx, rx) = mpsc::channel::<(bool, Vec<u8>)>();
+    let mut readers = Vec::new();
+    if let Some(p) = child.stdout.take() {
+        readers.push(spawn_reader(p, true, tx.clone()));
+    }
+    if let Some(p) = child.stderr.take() {
+        readers.push(spawn_reader(p, false, tx.clone()));
+    }
+    drop(tx);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    for (is_out, chunk) in rx {
+        if spec.log_output {
+            let text = String::from_utf8_lossy(&chunk);
+            ctx.log(LogLevel::Info, &format!("{PREFIX}{}", text.strip_suffix('\n').unwrap_or(&text)));
+        }
+        if is_out {
+            stdout.extend(chunk);
+        } else {
+            stderr.extend(chunk);
+        }
+    }
+    for r in readers {
+        let _ = r.join();
+    }
+    let error = match child.wait() {
+        Ok(status) if status.success() => None,
+        Ok(status) => Some(exit_text(status)),
+        Err(e) => Some(e.to_string()),
+    };
+    RunOutput { stdout, stderr, error }
+}
+
+/// Forwards `pipe` line by line (`is_out` tells stdout from stderr).
+fn spawn_reader(
+    pipe: impl Read + Send + 'static,
+    is_out: bool,
+    tx: mpsc::Sender<(bool, Vec<u8>)>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(pipe);
+        loop {
+            let mut line = Vec::new();
+            match r.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.send((is_out, line)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Go's `ExitError` text.
+fn exit_text(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    let sig = status.signal().unwrap_or(0);
+    let name = match sig {
+        1 => "hangup",
+        2 => "interrupt",
+        3 => "quit",
+        6 => "aborted",
+        9 => "killed",
+        11 => "segmentation fault",
+        13 => "broken pipe",
+        15 => "terminated",
+        _ => return format!("signal {sig}"),
+    };
+    format!("signal: {name}")
+}

@@ -1,0 +1,149 @@
+//! The per-evaluation context every builtin reaches: options, the collected model, the stack
+//! of executing files and the module cache.
+//!
+//! Builtins get it from `eval.extra` ([`Ctx::get`]); value methods that have no evaluator
+//! (`os.environ[...]`, `config.main_path`) use the thread-local set by [`Ctx::enter`]. Each
+//! evaluation runs on its own thread, so the thread-local is never shared.
+
+#![expect(
+    unsafe_code,
+    reason = "starlark's ProvidesStaticType derive emits an unsafe impl; this module has no hand-written unsafe"
+)]
+
+use crate::loader::ModuleCache;
+use crate::state::State;
+use crate::while_rewrite::LineMap;
+use crate::{LogLevel, LogSink};
+use starlark::codemap::FileSpan;
+use starlark::eval::Evaluator;
+use starlark::values::ProvidesStaticType;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use stilt_core::{SourceLocation, TiltfileError};
+
+/// Everything one evaluation shares.
+#[derive(ProvidesStaticType)]
+pub(crate) struct Ctx {
+    /// Absolute path of the main Tiltfile.
+    pub(crate) main_path: PathBuf,
+    /// Tiltfile args (after `--`).
+    pub(crate) args: Vec<String>,
+    /// `config.tilt_subcommand`.
+    pub(crate) subcommand: String,
+    log: LogSink,
+    /// What the Tiltfile declared so far.
+    pub(crate) state: RefCell<State>,
+    /// Files whose top level is executing, innermost last (Tilt's "current exec path").
+    pub(crate) exec_stack: RefCell<Vec<PathBuf>>,
+    /// Executed modules by absolute path.
+    pub(crate) modules: RefCell<ModuleCache>,
+    /// Line maps of rewritten files (`while`), by file name as given to the parser.
+    pub(crate) line_maps: RefCell<HashMap<String, LineMap>>,
+    /// The error of a nested module (load/include/load_dynamic), waiting for the outer
+    /// module to add its frames.
+    pub(crate) pending: RefCell<Option<TiltfileError>>,
+    /// The module string of the last successful `load()`, for "name not found" errors.
+    pub(crate) last_load: RefCell<String>,
+    /// `exit()` was called: stop everything, successfully.
+    pub(crate) exit: Cell<bool>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Ctx>>> = const { RefCell::new(None) };
+}
+
+impl Ctx {
+    pub(crate) fn new(main_path: PathBuf, args: Vec<String>, subcommand: String, log: LogSink, state: State) -> Self {
+        Ctx {
+            main_path,
+            args,
+            subcommand,
+            log,
+            state: RefCell::new(state),
+            exec_stack: RefCell::new(Vec::new()),
+            modules: RefCell::new(ModuleCache::default()),
+            line_maps: RefCell::new(HashMap::new()),
+            pending: RefCell::new(None),
+            last_load: RefCell::new(String::new()),
+            exit: Cell::new(false),
+        }
+    }
+
+    /// Makes `ctx` the current context of this thread until the guard drops.
+    pub(crate) fn enter(ctx: &Rc<Ctx>) -> CurrentGuard {
+        CURRENT.with(|c| *c.borrow_mut() = Some(Rc::clone(ctx)));
+        CurrentGuard(())
+    }
+
+    /// Runs `f` with the current context, if an evaluation is running on this thread.
+    pub(crate) fn with_current<R>(f: impl FnOnce(&Ctx) -> R) -> Option<R> {
+        CURRENT.with(|c| c.borrow().as_ref().map(|ctx| f(ctx)))
+    }
+
+    /// The context of a running evaluation.
+    ///
+    /// # Panics
+    /// If the evaluator was not set up by this crate (a bug).
+    pub(crate) fn get<'a>(eval: &Evaluator<'_, 'a, '_>) -> &'a Ctx {
+        eval.extra.and_then(|e| e.downcast_ref::<Ctx>()).expect("stilt evaluator without context (bug)")
+    }
+
+    /// Directory of the file whose top level is executing (Tilt's `os.getcwd()`).
+    pub(crate) fn cwd(&self) -> PathBuf {
+        let stack = self.exec_stack.borrow();
+        let file = stack.last().unwrap_or(&self.main_path);
+        file.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf)
+    }
+
+    /// Resolves a path argument against [`Ctx::cwd`].
+    pub(crate) fn abs_path(&self, path: &str) -> PathBuf {
+        crate::go_compat::abs_path(&self.cwd(), path)
+    }
+
+    /// Logs one message (split into lines) to the Tiltfile log.
+    pub(crate) fn log(&self, level: LogLevel, msg: &str) {
+        let msg = msg.strip_suffix('\n').unwrap_or(msg);
+        for line in msg.split('\n') {
+            (self.log)(level, line);
+        }
+    }
+
+    /// Remembers a file the Tiltfile read.
+    pub(crate) fn record_read(&self, path: &Path) {
+        let mut st = self.state.borrow_mut();
+        if !st.watched_paths.iter().any(|p| p == path) {
+            st.watched_paths.push(path.to_path_buf());
+        }
+    }
+
+    /// Translates a starlark span (of the possibly rewritten text) to an original position.
+    pub(crate) fn location(&self, span: &FileSpan) -> SourceLocation {
+        let r = span.resolve_span();
+        let (line, col) = (to_u32(r.begin.line) + 1, to_u32(r.begin.column) + 1);
+        let (line, col) = match self.line_maps.borrow().get(span.filename()) {
+            Some(map) => map.translate(line, col),
+            None => (line, col),
+        };
+        SourceLocation { file: PathBuf::from(span.filename()), line, col }
+    }
+
+    /// Where the builtin being executed was called from.
+    pub(crate) fn call_site(&self, eval: &Evaluator<'_, '_, '_>) -> Option<SourceLocation> {
+        eval.call_stack_top_location().map(|s| self.location(&s))
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Clears the thread's current context on drop.
+pub(crate) struct CurrentGuard(());
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = None);
+    }
+}
