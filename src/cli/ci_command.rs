@@ -134,7 +134,7 @@ pub async fn run(args: CiArgs) -> ExitCode {
 
     let mut dispatcher_env = env.clone();
     if early_failure.is_none() {
-        let load = LoadContext { args: &args, tiltfile: &tiltfile, events: &events, start_time };
+        let load = LoadContext { args: &args, tiltfile: &tiltfile, events: &events, registry: &registry, start_time };
         early_failure = load_tiltfile(load, env, &mut state, &mut dispatcher_env, &mut shutdown_rx).await;
     }
 
@@ -162,6 +162,7 @@ struct LoadContext<'a> {
     args: &'a CiArgs,
     tiltfile: &'a PathBuf,
     events: &'a UnboundedSender<Event>,
+    registry: &'a ProcessRegistry,
     start_time: chrono::DateTime<Utc>,
 }
 
@@ -175,7 +176,8 @@ async fn load_tiltfile(
     dispatcher_env: &mut BTreeMap<String, String>,
     shutdown_rx: &mut tokio::sync::mpsc::UnboundedReceiver<Shutdown>,
 ) -> Option<Failure> {
-    let LoadContext { args, tiltfile, events, start_time } = cx;
+    let LoadContext { args, tiltfile, events, registry, start_time } = cx;
+    let registry = registry.clone();
     global_log(events, Level::Info, format!("Loading Tiltfile at: {}", tiltfile.display()));
     let log_events = events.clone();
     let opts = EvalOptions {
@@ -190,6 +192,7 @@ async fn load_tiltfile(
             };
             global_log(&log_events, level, line.to_string());
         }),
+        on_spawn: Some(Arc::new(move |pid| registry.add(pid))),
     };
     let load_start = Instant::now();
     let load_start_time = Utc::now();

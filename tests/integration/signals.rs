@@ -36,3 +36,21 @@ fn sigint_stops_everything_and_writes_reports() {
 fn sigterm_stops_everything_and_writes_reports() {
     interrupt(Signal::SIGTERM, 143);
 }
+
+#[test]
+fn sigterm_during_tiltfile_load_kills_the_local_command() {
+    let run = Stilt::tiltfile(
+        "local('echo $$ > local.pid; sleep 300 & echo $! > child.pid; wait')\nlocal_resource('a', cmd='true')\n",
+    );
+    let child = run.spawn();
+    let dir = run.dir.path().to_path_buf();
+    let pids: Vec<i32> =
+        ["local.pid", "child.pid"].iter().map(|f| wait_for_file(&dir.join(f), 30).trim().parse().unwrap()).collect();
+    kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), Signal::SIGTERM).unwrap();
+    let out = run.collect(child);
+    out.expect_code(143);
+    for pid in pids {
+        assert!(!pid_alive(pid), "local() process {pid} survived SIGTERM during load");
+    }
+    assert!(out.junit.is_some() && out.report.is_some(), "reports are written");
+}

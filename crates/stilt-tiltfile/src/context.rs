@@ -33,6 +33,8 @@ pub(crate) struct Ctx {
     /// `config.tilt_subcommand`.
     pub(crate) subcommand: String,
     log: LogSink,
+    /// Told about every `local()` process.
+    pub(crate) on_spawn: Option<crate::SpawnHook>,
     /// What the Tiltfile declared so far.
     pub(crate) state: RefCell<State>,
     /// Files whose top level is executing, innermost last (Tilt's "current exec path").
@@ -55,12 +57,20 @@ thread_local! {
 }
 
 impl Ctx {
-    pub(crate) fn new(main_path: PathBuf, args: Vec<String>, subcommand: String, log: LogSink, state: State) -> Self {
+    pub(crate) fn new(
+        main_path: PathBuf,
+        args: Vec<String>,
+        subcommand: String,
+        log: LogSink,
+        on_spawn: Option<crate::SpawnHook>,
+        state: State,
+    ) -> Self {
         Ctx {
             main_path,
             args,
             subcommand,
             log,
+            on_spawn,
             state: RefCell::new(state),
             exec_stack: RefCell::new(Vec::new()),
             modules: RefCell::new(ModuleCache::default()),

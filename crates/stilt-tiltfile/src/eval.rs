@@ -40,7 +40,7 @@ fn evaluate_here(opts: EvalOptions) -> Result<TiltfileResult, TiltfileError> {
         }
     };
     let state = State { env: opts.env, ..State::default() };
-    let ctx = Rc::new(Ctx::new(main.clone(), opts.args, opts.subcommand, opts.log, state));
+    let ctx = Rc::new(Ctx::new(main.clone(), opts.args, opts.subcommand, opts.log, opts.on_spawn, state));
     let _current = Ctx::enter(&ctx);
     match exec_file(&ctx, &main) {
         Ok(_) | Err(ModuleError::Exit) => {}

@@ -51,6 +51,10 @@ pub enum LogLevel {
 /// Receives the Tiltfile log, one call per line (no trailing newline).
 pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 
+/// Told the pid of every process `local()` starts. Each runs in its own process group (pgid =
+/// pid), so the caller can kill it and its children if the run is interrupted mid-load.
+pub type SpawnHook = Arc<dyn Fn(u32) + Send + Sync>;
+
 /// What to evaluate, and how.
 #[derive(Clone)]
 pub struct EvalOptions {
@@ -64,6 +68,8 @@ pub struct EvalOptions {
     pub env: BTreeMap<String, String>,
     /// The Tiltfile log: `print`, `warn`, `local()` echo and output.
     pub log: LogSink,
+    /// Called with the pid of each `local()` process.
+    pub on_spawn: Option<SpawnHook>,
 }
 
 /// Evaluates a Tiltfile. Blocking: runs on its own thread with a 64 MiB stack and returns

@@ -17,6 +17,7 @@ use starlark::environment::GlobalsBuilder;
 use starlark::eval::{Arguments, Evaluator};
 use starlark::values::Value;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -108,9 +109,15 @@ fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
         .envs(spec.env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .process_group(0);
     let mut child = match cmd.spawn() {
-        Ok(c) => c,
+        Ok(c) => {
+            if let Some(hook) = &ctx.on_spawn {
+                hook(c.id());
+            }
+            c
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return fail(format!("exec: {}: executable file not found in $PATH", quote(&spec.argv[0])));
         }

@@ -41,6 +41,7 @@ fn corpus_smoke() {
             subcommand: "ci".to_string(),
             env,
             log: Arc::new(|_, _| {}),
+            on_spawn: None,
         });
         let ours = match &result {
             Ok(r) => format!("ok ({} resources)", r.manifests.len()),

@@ -57,6 +57,7 @@ impl Fixture {
             log: Arc::new(move |level, line| {
                 logs.lock().expect("lock").push((level, line.to_string()));
             }),
+            on_spawn: None,
         })
     }
 
