@@ -174,17 +174,9 @@ impl Dispatcher {
         if let Some(cmd) = &local.update_cmd {
             self.log(i, LogSource::Build, Level::Info, false, format!("Running cmd: {}", cmd.display()));
             let env = command_env(&self.env, cmd, self.color);
-            match spawn(cmd, &env, i, LogSource::Build, self.exec_tx.clone(), &self.registry) {
-                Ok(_) => {
-                    self.running += 1;
-                    self.state.resources[i].update = UpdatePhase::Running { start: now };
-                }
-                Err(e) => {
-                    let error = format!("Command {:?} failed: {}", cmd.display(), error_chain(&e));
-                    self.log(i, LogSource::Build, Level::Error, false, format!("Build Failed: {error}"));
-                    self.state.resources[i].update = UpdatePhase::Done { start: now, finish: now, error: Some(error) };
-                }
-            }
+            spawn(cmd, env, i, LogSource::Build, self.exec_tx.clone(), &self.registry);
+            self.running += 1;
+            self.state.resources[i].update = UpdatePhase::Running { start: now };
         } else {
             self.state.resources[i].update = UpdatePhase::Done { start: now, finish: now, error: None };
             self.start_serve(i);
@@ -200,27 +192,20 @@ impl Dispatcher {
         };
         self.log(i, LogSource::Runtime, Level::Info, false, format!("Running serve cmd: {}", cmd.display()));
         let env = command_env(&self.env, cmd, self.color);
-        match spawn(cmd, &env, i, LogSource::Runtime, self.exec_tx.clone(), &self.registry) {
-            Ok(pid) => {
-                self.running += 1;
-                let ready = local.readiness_probe.is_none();
-                self.state.resources[i].serve =
-                    ServePhase::Running { pid, start: now, ready, last_ready: ready.then_some(now) };
-                if ready {
-                    self.state.resources[i].ever_ready = true;
-                }
-                if let Some(probe) = local.readiness_probe {
-                    let job = ProbeJob { probe, env, dir: cmd.dir.clone(), resource: i, pid };
-                    let handle = spawn_prober(job, self.exec_tx.clone(), self.registry.clone());
-                    self.probers.insert(i, handle);
-                }
-            }
-            Err(e) => {
-                let error = format!("failed to start serve_cmd {:?}: {}", cmd.display(), error_chain(&e));
-                self.log(i, LogSource::Runtime, Level::Error, false, error.clone());
-                self.state.resources[i].serve = ServePhase::Exited { start: now, finish: now, error };
-            }
-        }
+        spawn(cmd, env, i, LogSource::Runtime, self.exec_tx.clone(), &self.registry);
+        self.running += 1;
+        // Not ready until the process exists; without a probe it is ready from then on.
+        self.state.resources[i].serve = ServePhase::Running { pid: None, start: now, ready: false, last_ready: None };
+    }
+
+    /// Starts probing a serve process once its pid is known.
+    fn start_prober(&mut self, i: usize, pid: u32) {
+        let Some(local) = self.state.resources[i].manifest.local() else { return };
+        let (Some(probe), Some(cmd)) = (local.readiness_probe.clone(), local.serve_cmd.as_ref()) else { return };
+        let job =
+            ProbeJob { probe, env: command_env(&self.env, cmd, self.color), dir: cmd.dir.clone(), resource: i, pid };
+        let handle = spawn_prober(job, self.exec_tx.clone(), self.registry.clone());
+        self.probers.insert(i, handle);
     }
 
     fn apply(&mut self, msg: ExecMsg) {
@@ -229,6 +214,21 @@ impl Dispatcher {
             self.running = self.running.saturating_sub(1);
         }
         match msg {
+            ExecMsg::Started { resource, source: LogSource::Runtime, pid } => {
+                let r = &mut self.state.resources[resource];
+                let has_probe = r.manifest.local().is_some_and(|l| l.readiness_probe.is_some());
+                if let ServePhase::Running { pid: current @ None, ready, last_ready, .. } = &mut r.serve {
+                    *current = Some(pid);
+                    if has_probe {
+                        self.start_prober(resource, pid);
+                    } else {
+                        *ready = true;
+                        *last_ready = Some(now);
+                        r.ever_ready = true;
+                    }
+                }
+            }
+            ExecMsg::Started { .. } => {}
             ExecMsg::Output { resource, source, line } => self.log(resource, source, Level::Info, false, line),
             ExecMsg::Exited { resource, source: LogSource::Build, failure, .. } => {
                 let UpdatePhase::Running { start } = self.state.resources[resource].update else { return };
@@ -249,13 +249,14 @@ impl Dispatcher {
                 let ServePhase::Running { pid: current, start, .. } = self.state.resources[resource].serve else {
                     return;
                 };
-                if current != pid {
+                if current.is_some_and(|c| c != pid) {
                     return;
                 }
                 if let Some(h) = self.probers.remove(&resource) {
                     h.abort();
                 }
                 let error = match (code, failure) {
+                    (_, Some(f)) if pid == 0 => format!("failed to start serve_cmd: {f}"),
                     (Some(0), _) => format!("Process {pid} exited with status 0: serve_cmd must keep running"),
                     (_, Some(f)) => format!("Process {pid} exited with non-zero status ({f})"),
                     (_, None) => format!("Process {pid} exited"),
@@ -268,7 +269,7 @@ impl Dispatcher {
                 let ServePhase::Running { pid: current, ready: was_ready, last_ready, .. } = &mut r.serve else {
                     return;
                 };
-                if *current != pid {
+                if *current != Some(pid) {
                     return;
                 }
                 let changed = *was_ready != ready;
@@ -319,7 +320,7 @@ impl Dispatcher {
                     self.log(resource, source, Level::Info, false, line);
                 }
                 Ok(Some(ExecMsg::Exited { .. })) => self.running -= 1,
-                Ok(Some(ExecMsg::Probe { .. })) => {}
+                Ok(Some(ExecMsg::Probe { .. } | ExecMsg::Started { .. })) => {}
                 Ok(None) | Err(_) => break,
             }
         }

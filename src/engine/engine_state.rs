@@ -36,8 +36,8 @@ pub enum ServePhase {
     NotStarted,
     /// Running with this pid.
     Running {
-        /// Process id.
-        pid: u32,
+        /// Process id, once the process started.
+        pid: Option<u32>,
         /// Start time.
         start: DateTime<Utc>,
         /// Ready now.

@@ -5,6 +5,15 @@ use crate::event::LogSource;
 /// What an executor tells the dispatcher. `resource` is the resource's index.
 #[derive(Debug)]
 pub enum ExecMsg {
+    /// A process started.
+    Started {
+        /// Resource index.
+        resource: usize,
+        /// Which process.
+        source: LogSource,
+        /// Its pid (and process-group id).
+        pid: u32,
+    },
     /// One line of output.
     Output {
         /// Resource index.

@@ -43,43 +43,36 @@ pub fn command_env(base: &BTreeMap<String, String>, cmd: &Cmd, color: bool) -> B
     env
 }
 
-/// Starts `cmd`; returns its pid (also its process-group id). Output and exit arrive as
-/// [`ExecMsg`]s tagged with `resource` and `source`.
+/// Starts `cmd` without blocking the caller: the fork/exec happens on the blocking pool, so
+/// several commands start at once. Then `Started` (with the pid, also the process-group id),
+/// every output line, and finally `Exited` arrive as [`ExecMsg`]s tagged with `resource` and
+/// `source`. A command that cannot start yields `Exited` with the reason.
 pub fn spawn(
     cmd: &Cmd,
-    env: &BTreeMap<String, String>,
+    env: BTreeMap<String, String>,
     resource: usize,
     source: LogSource,
     tx: UnboundedSender<ExecMsg>,
     registry: &ProcessRegistry,
-) -> Result<u32, SpawnError> {
-    let err = |source| SpawnError {
-        argv0: cmd.argv.first().cloned().unwrap_or_default(),
-        dir: cmd.dir.display().to_string(),
-        source,
-    };
-    let (argv0, args) = cmd.argv.split_first().ok_or_else(|| err(std::io::Error::other("empty command")))?;
-    let (reader, writer) = std::io::pipe().map_err(err)?;
-    let mut command = tokio::process::Command::new(argv0);
-    command
-        .args(args)
-        .current_dir(&cmd.dir)
-        .env_clear()
-        .envs(env)
-        .stdin(Stdio::null())
-        .stdout(writer.try_clone().map_err(err)?)
-        .stderr(writer)
-        .process_group(0)
-        .kill_on_drop(false);
-    let mut child = command.spawn().map_err(err)?;
-    // Close our copies of the write end, or the pipe never reports EOF.
-    drop(command);
-    let pid = child.id().expect("a just-spawned child has a pid");
-    registry.add(pid);
-
-    let fd: std::os::fd::OwnedFd = reader.into();
-    let mut pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(fd).map_err(err)?;
+) {
+    let cmd = cmd.clone();
+    let registry = registry.clone();
     tokio::spawn(async move {
+        let started = tokio::task::spawn_blocking(move || start(&cmd, &env, &registry)).await;
+        let (mut child, mut pipe, pid) = match started {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                let failure = Some(crate::engine::dispatcher::error_chain(&e));
+                let _ = tx.send(ExecMsg::Exited { resource, source, pid: 0, failure, code: None });
+                return;
+            }
+            Err(join) => {
+                let failure = Some(format!("failed to start: {join}"));
+                let _ = tx.send(ExecMsg::Exited { resource, source, pid: 0, failure, code: None });
+                return;
+            }
+        };
+        let _ = tx.send(ExecMsg::Started { resource, source, pid });
         let mut lines = LineSplitter::default();
         let mut buf = vec![0u8; 8192];
         let send = |line: String| {
@@ -117,7 +110,40 @@ pub fn spawn(
         };
         let _ = tx.send(ExecMsg::Exited { resource, source, pid, failure, code });
     });
-    Ok(pid)
+}
+
+/// The blocking part: fork/exec in a new process group, stdout and stderr into one pipe.
+fn start(
+    cmd: &Cmd,
+    env: &BTreeMap<String, String>,
+    registry: &ProcessRegistry,
+) -> Result<(tokio::process::Child, tokio::net::unix::pipe::Receiver, u32), SpawnError> {
+    let err = |source| SpawnError {
+        argv0: cmd.argv.first().cloned().unwrap_or_default(),
+        dir: cmd.dir.display().to_string(),
+        source,
+    };
+    let (argv0, args) = cmd.argv.split_first().ok_or_else(|| err(std::io::Error::other("empty command")))?;
+    let (reader, writer) = std::io::pipe().map_err(err)?;
+    let mut command = tokio::process::Command::new(argv0);
+    command
+        .args(args)
+        .current_dir(&cmd.dir)
+        .env_clear()
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().map_err(err)?)
+        .stderr(writer)
+        .process_group(0)
+        .kill_on_drop(false);
+    let child = command.spawn().map_err(err)?;
+    // Close our copies of the write end, or the pipe never reports EOF.
+    drop(command);
+    let pid = child.id().expect("a just-spawned child has a pid");
+    registry.add(pid);
+    let fd: std::os::fd::OwnedFd = reader.into();
+    let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(fd).map_err(err)?;
+    Ok((child, pipe, pid))
 }
 
 /// `None` for success, else Go's `ExitError` text.
@@ -199,7 +225,7 @@ mod tests {
             env: vec![("FOO".into(), "bar".into())],
         };
         let env = command_env(&BTreeMap::from([("PATH".into(), std::env::var("PATH").unwrap())]), &cmd, false);
-        spawn(&cmd, &env, 7, LogSource::Build, tx, &reg).unwrap();
+        spawn(&cmd, env, 7, LogSource::Build, tx, &reg);
         let mut lines = vec![];
         loop {
             match rx.recv().await.unwrap() {
@@ -212,6 +238,7 @@ mod tests {
                     assert_eq!(code, Some(3));
                     break;
                 }
+                ExecMsg::Started { .. } => {}
                 ExecMsg::Probe { .. } => unreachable!(),
             }
         }

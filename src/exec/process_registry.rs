@@ -11,14 +11,25 @@ use std::time::Duration;
 /// Shared set of process-group ids.
 #[derive(Debug, Clone, Default)]
 pub struct ProcessRegistry {
-    groups: Arc<Mutex<BTreeSet<i32>>>,
+    inner: Arc<Mutex<Groups>>,
+}
+
+#[derive(Debug, Default)]
+struct Groups {
+    ids: BTreeSet<i32>,
+    /// Teardown began: a group registered now is killed on the spot (it lost the race).
+    closed: bool,
 }
 
 impl ProcessRegistry {
-    /// Records a group (its leader's pid).
+    /// Records a group (its leader's pid). After teardown began, kills it instead.
     pub fn add(&self, pgid: u32) {
-        if let Ok(id) = i32::try_from(pgid) {
-            self.groups.lock().expect("registry lock").insert(id);
+        let Ok(id) = i32::try_from(pgid) else { return };
+        let mut g = self.inner.lock().expect("registry lock");
+        if g.closed {
+            let _ = killpg(Pid::from_raw(id), Signal::SIGKILL);
+        } else {
+            g.ids.insert(id);
         }
     }
 
@@ -30,7 +41,11 @@ impl ProcessRegistry {
 
     /// Terminates every group: SIGTERM, up to `grace` for them to go, then SIGKILL.
     pub async fn terminate_all(&self, grace: Duration) {
-        let groups: Vec<i32> = self.groups.lock().expect("registry lock").iter().copied().collect();
+        let groups: Vec<i32> = {
+            let mut g = self.inner.lock().expect("registry lock");
+            g.closed = true;
+            g.ids.iter().copied().collect()
+        };
         let alive: Vec<i32> =
             groups.into_iter().filter(|&g| killpg(Pid::from_raw(g), Signal::SIGTERM).is_ok()).collect();
         let deadline = tokio::time::Instant::now() + grace;

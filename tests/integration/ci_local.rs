@@ -204,3 +204,22 @@ fn max_parallel_updates_from_update_settings() {
     out.expect_code(0);
     assert_eq!(std::fs::read_to_string(out.dir.join("log")).unwrap(), "start-a\nend-a\nstart-b\nend-b\n");
 }
+
+#[test]
+fn a_command_that_cannot_start_fails_clearly() {
+    let out = Stilt::tiltfile("local_resource('a', cmd=['/nonexistent/tool', '--flag'])\n").run();
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains("Error: Command \"/nonexistent/tool --flag\" failed: failed to start \"/nonexistent/tool\""),
+        "{}",
+        out.stderr
+    );
+    let out = Stilt::tiltfile("local_resource('s', serve_cmd=['/nonexistent/server'])\n").run();
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("Error: failed to start serve_cmd: failed to start \"/nonexistent/server\""),
+        "{}",
+        out.stderr
+    );
+}
