@@ -18,7 +18,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use stilt_core::{ExitCode, FailureClass, GoDuration, SessionCiSpec, TiltfileError};
+use stilt_core::{CiSettings, ExitCode, FailureClass, GoDuration, TiltfileError};
 use stilt_tiltfile::{EvalOptions, LogLevel};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -100,7 +100,7 @@ pub async fn run(args: CiArgs) -> ExitCode {
         max_parallel_updates: 3,
         tiltfile: TiltfilePhase::Loading { start: Utc::now() },
         tiltfile_path: tiltfile.clone(),
-        ci: SessionCiSpec {
+        ci: CiSettings {
             k8s_grace_period: None,
             timeout: Some(args.timeout),
             readiness_timeout: Some(GoDuration::from_secs(DEFAULT_READINESS_TIMEOUT_SECS)),
@@ -226,7 +226,7 @@ async fn load_tiltfile(
                 .collect();
             state.max_parallel_updates =
                 usize::try_from(result.update_settings.max_parallel_updates.max(1)).unwrap_or(1);
-            state.ci = SessionCiSpec {
+            state.ci = CiSettings {
                 k8s_grace_period: result.ci_settings.k8s_grace_period,
                 timeout: result.ci_settings.timeout.or(Some(args.timeout)),
                 readiness_timeout: result

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use stilt_core::{
-    Cmd, FailureClass, GoDuration, LocalTarget, Manifest, Probe, ProbeAction, ResourceTarget, Session, SessionCiSpec,
+    CiSettings, Cmd, FailureClass, GoDuration, LocalTarget, Manifest, Probe, ProbeAction, ResourceTarget, Session,
     TargetState, TriggerMode,
 };
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -100,7 +100,7 @@ async fn run_with(
         max_parallel_updates: 3,
         tiltfile: TiltfilePhase::Loaded { start: now, finish: now },
         tiltfile_path: dir.join("Tiltfile"),
-        ci: SessionCiSpec {
+        ci: CiSettings {
             k8s_grace_period: None,
             timeout: Some(GoDuration::parse(timeout).unwrap()),
             readiness_timeout: Some(GoDuration::parse(readiness).unwrap()),

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
-use stilt_core::{Manifest, SessionCiSpec, TiltfileError};
+use stilt_core::{CiSettings, Manifest, TiltfileError};
 
 /// The update (`cmd`) side of a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +137,7 @@ pub struct EngineState {
     /// Absolute Tiltfile path.
     pub tiltfile_path: PathBuf,
     /// Effective ci settings.
-    pub ci: SessionCiSpec,
+    pub ci: CiSettings,
     /// Process start.
     pub start_time: DateTime<Utc>,
     /// Our pid.

@@ -63,7 +63,7 @@ mod tests {
     use super::*;
     use crate::engine::engine_state::{ResourceState, TiltfilePhase, UpdatePhase};
     use chrono::Utc;
-    use stilt_core::{Cmd, LocalTarget, Manifest, ResourceTarget, SessionCiSpec, TriggerMode};
+    use stilt_core::{CiSettings, Cmd, LocalTarget, Manifest, ResourceTarget, TriggerMode};
 
     fn local(name: &str, deps: &[&str], parallel: bool) -> Manifest {
         Manifest {
@@ -91,7 +91,7 @@ mod tests {
             max_parallel_updates: max,
             tiltfile: TiltfilePhase::Loading { start: Utc::now() },
             tiltfile_path: "/Tiltfile".into(),
-            ci: SessionCiSpec { k8s_grace_period: None, timeout: None, readiness_timeout: None },
+            ci: CiSettings { k8s_grace_period: None, timeout: None, readiness_timeout: None },
             start_time: Utc::now(),
             pid: 1,
         }

@@ -42,8 +42,9 @@ pub struct TiltfileResult {
     pub watched_paths: Vec<PathBuf>,
 }
 
-/// `ci_settings(k8s_grace_period, timeout, readiness_timeout)`: only what the Tiltfile set.
-/// Tilt lets the Tiltfile override `--timeout`.
+/// `ci_settings(k8s_grace_period, timeout, readiness_timeout)`. In a [`TiltfileResult`] only
+/// what the Tiltfile set (it overrides `--timeout`, as in Tilt); in the Session's `spec.ci` the
+/// effective values.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CiSettings {

@@ -5,7 +5,7 @@
 //! API serves it and the JSON report embeds it. Per-target state is a Rust enum rather than
 //! Tilt's "one of four nullable pointers", but it serialises to the same JSON.
 
-use crate::duration::GoDuration;
+use crate::manifest::CiSettings;
 use crate::micro_time;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -52,23 +52,8 @@ pub struct SessionSpec {
     pub tiltfile_path: String,
     /// Always `ci` for stilt.
     pub exit_condition: String,
-    /// Effective ci settings.
-    pub ci: SessionCiSpec,
-}
-
-/// `spec.ci`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionCiSpec {
-    /// Grace for k8s runtime errors; omitted when unset.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub k8s_grace_period: Option<GoDuration>,
-    /// Whole-run timeout (`<= 0` disables).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<GoDuration>,
-    /// Readiness timeout for server targets (`<= 0` disables).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub readiness_timeout: Option<GoDuration>,
+    /// Effective ci settings (`spec.ci`).
+    pub ci: CiSettings,
 }
 
 /// `status`.

@@ -7,7 +7,8 @@
 
 use crate::duration::GoDuration;
 use crate::exit_code::FailureClass;
-use crate::session::{SessionCiSpec, Target, TargetState, TargetType};
+use crate::manifest::CiSettings;
+use crate::session::{Target, TargetState, TargetType};
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// The error for a Tiltfile that loaded but defines no resources.
@@ -39,7 +40,7 @@ pub enum Verdict {
 /// start; `cluster_error` is a failing cluster connection when any enabled resource needs one.
 pub fn verdict(
     targets: &[Target],
-    ci: &SessionCiSpec,
+    ci: &CiSettings,
     start_time: DateTime<Utc>,
     now: DateTime<Utc>,
     cluster_error: Option<&str>,
@@ -175,8 +176,8 @@ mod tests {
     fn active(start: i64, ready: bool) -> Option<TargetState> {
         Some(TargetState::Active { start_time: Some(secs(start)), ready, last_ready_time: ready.then(|| secs(start)) })
     }
-    fn ci(timeout: &str, readiness: &str) -> SessionCiSpec {
-        SessionCiSpec {
+    fn ci(timeout: &str, readiness: &str) -> CiSettings {
+        CiSettings {
             k8s_grace_period: None,
             timeout: Some(GoDuration::parse(timeout).unwrap()),
             readiness_timeout: Some(GoDuration::parse(readiness).unwrap()),
