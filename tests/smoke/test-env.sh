@@ -30,8 +30,8 @@ finish() {
 k() { kubectl --context "$STILT_TEST_KUBE_CONTEXT" -n "$NS" "$@"; }
 # poll SECONDS COMMAND...: retries COMMAND every 0.5s until it succeeds.
 poll() {
-  local secs=$1 i; shift
-  for i in $(seq 1 $((secs * 2))); do "$@" && return 0; sleep 0.5; done
+  local secs=$1 _; shift
+  for _ in $(seq 1 $((secs * 2))); do "$@" && return 0; sleep 0.5; done
   echo "timed out after ${secs}s: $*"; "$@"; return 1
 }
 # jq-like assertions with python: pyj 'PYTHON-EXPR' < json   (o = parsed object); prints the value, fails if falsy
@@ -208,8 +208,8 @@ t_crashloop() {
   echo "restartCount $r1 -> $r2"
 }
 t_imagepull() {
-  local seen="" r i
-  for i in $(seq 1 60); do
+  local seen="" r _
+  for _ in $(seq 1 60); do
     r=$(podj app=imagepull "o['status'].get('containerStatuses', [{}])[0].get('state', {}).get('waiting', {}).get('reason', '')" 2>/dev/null | tr -d '"')
     [ -n "$r" ] && [[ "$seen" != *"$r" ]] && seen="$seen $r"
     [[ "$seen" == *"ErrImagePull ImagePullBackOff"* ]] && break
@@ -247,7 +247,13 @@ t_neverready() {
     $(cond Ready)['status'] == 'False' and $(cond Ready)['reason'] == 'ContainersNotReady' and
     $(cond ContainersReady)['status'] == 'False' and $(cond Ready)['message'] == 'containers with unready status: [app]'"
 }
+t_logs() {
+  local p; p=$(pod_of app=web)
+  k logs "$p" | tee /dev/stderr | grep -q 'stilt-test-env: container started' &&
+    k logs "$p" --previous | grep -q 'previous container instance exited'
+}
 check "k8s: Deployment rolls out, its pods Running/Ready with kubelet-like status" t_deployment
+check "k8s: kubectl logs on a fake container (kwok serves it on 127.0.0.1)" t_logs
 check "k8s: Job Complete, its pod Succeeded with exit code 0" t_job
 check "fault crashloop: CrashLoopBackOff, lastState.terminated exit 1, restartCount grows" t_crashloop
 check "fault image-pull: ErrImagePull then ImagePullBackOff, phase Pending" t_imagepull

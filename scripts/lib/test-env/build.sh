@@ -3,6 +3,7 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler  (k8s.io/kubernetes, replace-directive wrapper)
 #   etcd                                                     (go.etcd.io/etcd/server/v3, wrapper module)
 #   kwok, kwokctl                                            (sigs.k8s.io/kwok, go install)
+#   kubectl, alone, when STILT_BUILD_ONLY=kubectl                 (same wrapper; machines without kubectl)
 # Usage: build.sh OUT_DIR K8S_VERSION ETCD_VERSION KWOK_VERSION
 # Writes into OUT_DIR atomically: binaries are built in OUT_DIR.tmp.$$ and the directory is renamed at the end.
 # Each wrapper module lives in its own temp dir (never mix them: MVS drift breaks the k8s build).
@@ -33,7 +34,7 @@ build_k8s() {
   for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/src/.*#\1#p' "$modfile"); do
     go mod edit -replace="$m=$m@$staging"
   done
-  pkgs="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler"
+  pkgs=${STILT_K8S_PKGS:-"k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler"}
   # shellcheck disable=SC2046
   go get $(for p in $pkgs; do echo "$p@v$k8s"; done) >/dev/null
   ld="-s -w -buildid="
@@ -64,6 +65,15 @@ build_kwok() {
 }
 
 t0=$(ts)
+if [ "${STILT_BUILD_ONLY:-}" = kubectl ]; then
+  log "building kubectl v$k8s into $out; go: $(go version)"
+  STILT_K8S_PKGS=k8s.io/kubernetes/cmd/kubectl build_k8s
+  "$tmp/kubectl" version --client
+  rm -rf "$out"
+  mv "$tmp" "$out"
+  log "kubectl built in $(( $(ts) - t0 ))s -> $out"
+  exit 0
+fi
 log "building into $out (k8s v$k8s, etcd $etcd, kwok $kwok); go: $(go version)"
 # etcd and kwok are small; build them alongside k8s so their downloads overlap the big compile.
 ( build_etcd ) > "$work/etcd.log" 2>&1 & etcd_pid=$!
@@ -80,8 +90,8 @@ for b in kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl
   [ -x "$tmp/$b" ] || { log "missing $b after build"; exit 1; }
 done
 "$tmp/kube-apiserver" --version
-"$tmp/etcd" --version | head -1
-"$tmp/kwok" --version 2>/dev/null | head -1 || true
+"$tmp/etcd" --version | sed -n 1p
+"$tmp/kwok" --version 2>/dev/null | sed -n 1p || true
 # kwok's default stage manifests come from the module cache; keep a copy with the binaries.
 moddir=$(cd "$work" && go env GOMODCACHE)/sigs.k8s.io/kwok@$kwok
 if [ -d "$moddir/kustomize/stage" ]; then
