@@ -1,6 +1,7 @@
 //! Reporters: each folds the one [`Event`](crate::event::Event) stream into an output — the
-//! terminal log stream, per-resource log files, the JUnit file, the JSON report.
+//! terminal log stream, per-resource log files, the JUnit file, the JSON report, CI-native output.
 
+pub mod ci_output;
 pub mod json_report;
 pub mod junit_report;
 pub mod log_dir;

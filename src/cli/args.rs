@@ -1,6 +1,7 @@
 //! The clap argument tree. Flag names and defaults follow `tilt ci` (§1.1 of the spec), plus
 //! stilt's report flags.
 
+use crate::report::ci_output::CiOutputArg;
 use crate::report::log_stream::{LevelFilter, SourceFilter};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -120,6 +121,14 @@ pub struct CiArgs {
     /// Only print lines of this level.
     #[arg(long = "log-level", value_enum)]
     pub log_level: Option<LevelFilter>,
+    /// CI-native output: step summary, annotations, groups/sections, outputs (docs/ci.md).
+    /// `auto` detects GITHUB_ACTIONS, GITLAB_CI and CIRCLECI.
+    #[arg(long = "ci-output", value_enum, env = "STILT_CI_OUTPUT", default_value = "auto")]
+    pub ci_output: CiOutputArg,
+    /// Mask the value of this environment variable in CI output (repeatable, or comma-separated
+    /// in STILT_MASK_ENV); on GitHub also announced with `::add-mask::` first.
+    #[arg(long = "mask-env", value_name = "VAR", env = "STILT_MASK_ENV", value_delimiter = ',')]
+    pub mask_env: Vec<String>,
     /// Tiltfile arguments (after `--`).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub tiltfile_args: Vec<String>,

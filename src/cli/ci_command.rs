@@ -90,6 +90,7 @@ pub async fn run(args: CiArgs) -> ExitCode {
             junit: args.junit.clone(),
             report_json: args.report_json.clone(),
             snapshot: args.output_snapshot_on_exit.clone(),
+            ci: crate::report::ci_output::CiConfig::from_args(args.ci_output, &args.mask_env),
         },
         events_rx,
     );

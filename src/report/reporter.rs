@@ -3,6 +3,7 @@
 //!
 //! It runs on a blocking thread so terminal and file writes never stall the engine.
 
+use super::ci_output::{CiConfig, CiOutput, RunView};
 use super::json_report::{self, RunFacts};
 use super::junit_report::{self, JunitContext};
 use super::log_dir::LogDir;
@@ -39,6 +40,8 @@ pub struct ReporterConfig {
     pub report_json: Option<PathBuf>,
     /// `--output-snapshot-on-exit` (same document as the JSON report).
     pub snapshot: Option<PathBuf>,
+    /// `--ci-output` (GitHub/GitLab/CircleCI conventions), if any.
+    pub ci: Option<CiConfig>,
 }
 
 /// What the reporter did, for the exit path.
@@ -63,6 +66,7 @@ struct Reporter {
     start: DateTime<Utc>,
     load_time: Option<Duration>,
     tiltfile_error: Option<Arc<TiltfileError>>,
+    ci: Option<CiOutput>,
     result: ReporterResult,
 }
 
@@ -77,6 +81,7 @@ impl Reporter {
             }
         });
         Reporter {
+            ci: cfg.ci.clone().map(|c| CiOutput::new(c, cfg.filter.clone())),
             stream: LogStream::new(std::io::stdout(), cfg.filter.clone(), cfg.color),
             cfg,
             log_dir,
@@ -91,6 +96,9 @@ impl Reporter {
     }
 
     fn run(mut self, mut rx: UnboundedReceiver<Event>) -> ReporterResult {
+        if let Some(ci) = &mut self.ci {
+            ci.start(&mut std::io::stdout()); // `::add-mask::` before anything else
+        }
         while let Some(ev) = rx.blocking_recv() {
             match ev {
                 Event::RunStarted { tiltfile, start_time, status_url } => {
@@ -109,6 +117,9 @@ impl Reporter {
                 Event::TiltfileFailed { error } => self.tiltfile_error = Some(error),
                 Event::Log(line) => {
                     self.stream.write(&line);
+                    if let Some(ci) = &mut self.ci {
+                        ci.log(&line);
+                    }
                     if let Some(dir) = &mut self.log_dir
                         && let Err(e) = dir.write(&line)
                     {
@@ -189,6 +200,20 @@ impl Reporter {
             for p in json_paths {
                 self.write_file(&p, text.as_bytes(), "JSON report");
             }
+        }
+        if let Some(ci) = &mut self.ci {
+            let view = RunView {
+                targets: &targets,
+                exit_code: outcome.exit_code,
+                failure: outcome.failure.as_ref(),
+                tiltfile: &self.tiltfile,
+                duration,
+                junit: self.cfg.junit.as_deref(),
+                report_json: self.cfg.report_json.as_deref(),
+                log_dir: self.log_dir.as_ref().and(self.cfg.log_dir.as_deref()),
+            };
+            let errors = ci.finish(&view, &mut std::io::stdout());
+            self.result.write_errors.extend(errors);
         }
         for e in &self.result.write_errors {
             let _ = writeln!(std::io::stderr(), "stilt: {e}");

@@ -3,7 +3,9 @@
 //! reports and processes.
 
 mod bad_input;
+mod ci_action;
 mod ci_local;
+mod ci_output;
 mod golden;
 mod harness;
 mod signals;
