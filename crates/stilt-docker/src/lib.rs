@@ -1,0 +1,24 @@
+//! stilt's Docker Engine executor: image builds through the Engine API (classic builder by
+//! default, BuildKit behind the `buildkit` feature) with the context streamed as a tar,
+//! content-addressed tags, push, and Tilt's registry-rewriting rules.
+//!
+//! ```text
+//! let docker = DockerClient::connect().await?;                 // DOCKER_HOST, negotiated
+//! let built = docker.build(&BuildRequest::new("app", dir), |l| println!("{l}")).await?;
+//! // built.ref_with_tag == "app:tilt-<16 hex of the image id>"
+//! docker.push(&built.ref_with_tag, |l| println!("{l}")).await?;
+//! ```
+
+mod client;
+mod context;
+mod error;
+pub mod ignore;
+pub mod reference;
+
+pub use client::{BUILD_LABEL, BuildRequest, Builder, BuiltImage, DockerClient, PushedImage};
+pub use context::{ContextPlan, ContextStats};
+pub use error::{BuildError, ConnectError, DockerError, PushError, Step};
+pub use ignore::{PatternError, PatternMatcher};
+pub use reference::{
+    ImageRef, RefError, TAG_PREFIX, content_tag, escape_name, replace_registry, single_name_content_tag,
+};
