@@ -5,8 +5,9 @@ pub mod args;
 pub mod ci_command;
 pub mod describe;
 pub mod get_command;
+pub mod tiltfile_result;
 
-use args::{Cli, Command, GetWhat};
+use args::{AlphaCommand, Cli, Command, GetWhat};
 use clap::Parser;
 use stilt_core::ExitCode;
 
@@ -35,6 +36,7 @@ pub fn main() -> ! {
         }
         Command::Get { what: GetWhat::Session(args) } => get_command::get(&args),
         Command::Describe { what: GetWhat::Session(args) } => get_command::describe(&args),
+        Command::Alpha { what: AlphaCommand::TiltfileResult(args) } => tiltfile_result::run(&args),
     };
     std::process::exit(code.0);
 }

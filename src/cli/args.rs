@@ -41,8 +41,22 @@ pub enum Command {
         #[command(subcommand)]
         what: GetWhat,
     },
+    /// Experimental commands (like `tilt alpha`).
+    Alpha {
+        /// The command.
+        #[command(subcommand)]
+        what: AlphaCommand,
+    },
     /// Print the version.
     Version,
+}
+
+/// `stilt alpha ...`.
+#[derive(Debug, Subcommand)]
+pub enum AlphaCommand {
+    /// Evaluate the Tiltfile without building or deploying anything and print the result as
+    /// JSON (docs/tiltfile-result.md). Exit 0 when it loads, 5 when it fails.
+    TiltfileResult(super::tiltfile_result::TiltfileResultArgs),
 }
 
 /// Object kinds for `get` / `describe`.

@@ -194,6 +194,7 @@ async fn load_tiltfile(
             global_log(&log_events, level, line.to_string());
         }),
         on_spawn: Some(Arc::new(move |pid| registry.add(pid))),
+        mode: stilt_tiltfile::EvalMode::Ci,
     };
     let load_start = Instant::now();
     let load_start_time = Utc::now();

@@ -10,3 +10,4 @@ mod golden;
 mod harness;
 mod signals;
 mod status_api;
+mod tiltfile_result;

@@ -40,6 +40,15 @@ pub struct TiltfileResult {
     pub environment: BTreeMap<String, String>,
     /// Every file the Tiltfile executed or read (for reports; nothing is watched in ci).
     pub watched_paths: Vec<PathBuf>,
+    /// Registry, allowed contexts, custom kinds, watch and prune settings.
+    #[serde(default)]
+    pub cluster: ClusterSettings,
+    /// Objects registered with `v1alpha1.*`, in call order.
+    #[serde(default)]
+    pub api_objects: Vec<ApiObject>,
+    /// Extensions loaded with `load('ext://...')`, in load order.
+    #[serde(default)]
+    pub extensions: Vec<LoadedExtension>,
 }
 
 /// `ci_settings(k8s_grace_period, timeout, readiness_timeout)`. In a [`TiltfileResult`] only
@@ -146,6 +155,17 @@ impl Manifest {
     pub fn local(&self) -> Option<&LocalTarget> {
         match &self.target {
             ResourceTarget::Local(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The image builds this resource needs, dependencies first (empty for local resources).
+    pub fn image_targets(&self) -> &[ImageTarget] {
+        match &self.target {
+            ResourceTarget::Local(_) => &[],
+            ResourceTarget::K8s(t) => &t.images,
+            ResourceTarget::DockerCompose(t) => &t.images,
+            ResourceTarget::K8sCustomDeploy(t) => &t.images,
         }
     }
 }
@@ -156,6 +176,13 @@ impl Manifest {
 pub enum ResourceTarget {
     /// `local_resource(...)`.
     Local(LocalTarget),
+    /// Kubernetes objects from `k8s_yaml` (a workload and what was grouped with it, a
+    /// `k8s_resource(objects=...)` group, or `uncategorized`).
+    K8s(K8sTarget),
+    /// One service of a `docker_compose(...)` project.
+    DockerCompose(DockerComposeTarget),
+    /// `k8s_custom_deploy(...)`.
+    K8sCustomDeploy(K8sCustomDeployTarget),
 }
 
 /// A `local_resource`: a one-shot `cmd`, a long-running `serve_cmd`, or both.
@@ -243,4 +270,351 @@ pub enum ProbeAction {
         /// Port.
         port: i32,
     },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images, Kubernetes, docker-compose (evaluated as data by `stilt alpha tiltfile-result`).
+// ---------------------------------------------------------------------------------------------
+
+/// An image build declared with `docker_build` or `custom_build`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageTarget {
+    /// The ref as the Tiltfile wrote it (Tilt's image selector), e.g. `frontend` or
+    /// `gcr.io/proj/app:dev`.
+    #[serde(rename = "ref")]
+    pub image_ref: String,
+    /// The normalized ref (`docker.io/library/frontend`).
+    pub normalized_ref: String,
+    /// Where the image is pushed (after `default_registry`), without the tag Tilt computes.
+    pub local_ref: String,
+    /// The ref injected into YAML / used by the cluster (`host_from_cluster` applied).
+    pub cluster_ref: String,
+    /// Only refs with exactly this tag match (the ref has a tag, or two builds share a name).
+    pub match_exact: bool,
+    /// `match_in_env_vars=True`.
+    pub match_in_env_vars: bool,
+    /// How the image is built.
+    pub build: ImageBuild,
+    /// Refs of other builds this one needs first (Dockerfile `FROM`, `image_deps`).
+    pub image_deps: Vec<String>,
+    /// `live_update=[...]` steps, in order.
+    pub live_update: Vec<LiveUpdateStep>,
+    /// `entrypoint=`: overrides the container command where the image is injected.
+    pub entrypoint: Option<Vec<String>>,
+    /// `container_args=`: overrides the container args where the image is injected.
+    pub container_args: Option<Vec<String>>,
+    /// Only a live-update target (the image of a `k8s_custom_deploy(live_update=...)`).
+    pub live_update_only: bool,
+    /// Where the build was declared.
+    pub declared_at: Option<SourceLocation>,
+}
+
+/// The build of an [`ImageTarget`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ImageBuild {
+    /// `docker_build(...)`.
+    Docker(DockerBuild),
+    /// `custom_build(...)`.
+    Custom(CustomBuild),
+    /// The placeholder build of a live-update-only target.
+    None,
+}
+
+/// `docker_build(ref, context, ...)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DockerBuild {
+    /// Absolute build context.
+    pub context: PathBuf,
+    /// Absolute Dockerfile path (`None` when `dockerfile_contents` was given).
+    pub dockerfile: Option<PathBuf>,
+    /// The Dockerfile text as read at load time (or `dockerfile_contents`).
+    pub dockerfile_contents: String,
+    /// `build_args`, in order.
+    pub build_args: Vec<(String, String)>,
+    /// `target=`.
+    pub target: String,
+    /// `ssh=`.
+    pub ssh: Vec<String>,
+    /// `secret=`.
+    pub secret: Vec<String>,
+    /// `network=`.
+    pub network: String,
+    /// `extra_tag=`.
+    pub extra_tag: Vec<String>,
+    /// `cache_from=`.
+    pub cache_from: Vec<String>,
+    /// `pull=`.
+    pub pull: bool,
+    /// `platform=` (default `$DOCKER_DEFAULT_PLATFORM`).
+    pub platform: String,
+    /// `extra_hosts=`.
+    pub extra_hosts: Vec<String>,
+    /// `only=` (relative to the context).
+    pub only: Vec<String>,
+    /// `ignore=` patterns.
+    pub ignore: Vec<String>,
+}
+
+/// `custom_build(ref, command, deps, ...)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomBuild {
+    /// The build command (str → `sh -c`), its directory and extra environment.
+    pub command: Cmd,
+    /// `deps=` (absolute paths).
+    pub deps: Vec<PathBuf>,
+    /// `tag=`.
+    pub tag: String,
+    /// `disable_push=`.
+    pub disable_push: bool,
+    /// `skips_local_docker=`.
+    pub skips_local_docker: bool,
+    /// `outputs_image_ref_to=` (absolute, empty if not given).
+    pub outputs_image_ref_to: String,
+    /// `ignore=` patterns.
+    pub ignore: Vec<String>,
+}
+
+/// One `live_update=[...]` step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LiveUpdateStep {
+    /// `fall_back_on(paths)` (absolute paths).
+    FallBackOn {
+        /// Paths whose change forces a full rebuild.
+        paths: Vec<PathBuf>,
+    },
+    /// `initial_sync()`.
+    InitialSync,
+    /// `sync(local_path, remote_path)`.
+    Sync {
+        /// Absolute local path.
+        local_path: PathBuf,
+        /// Path in the container.
+        remote_path: String,
+    },
+    /// `run(cmd, trigger, echo_off)`.
+    Run {
+        /// argv (a string command is `["sh", "-c", cmd]`).
+        cmd: Vec<String>,
+        /// Absolute trigger paths (empty = always).
+        trigger: Vec<PathBuf>,
+        /// `echo_off=`.
+        echo_off: bool,
+    },
+    /// `restart_container()`.
+    RestartContainer,
+}
+
+/// Kubernetes objects deployed by one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct K8sTarget {
+    /// The objects, in Tilt's apply order (kind priority, then declaration order), as parsed.
+    pub objects: Vec<serde_json::Value>,
+    /// Where images are injected at deploy time.
+    pub image_locations: Vec<K8sImageLocation>,
+    /// Image builds this resource deploys, dependencies first.
+    pub images: Vec<ImageTarget>,
+    /// `port_forwards=`.
+    pub port_forwards: Vec<PortForward>,
+    /// `extra_pod_selectors=`: label sets.
+    pub extra_pod_selectors: Vec<BTreeMap<String, String>>,
+    /// `pod_readiness=` (`wait`, `ignore`, `succeeded`); Tilt's default is `wait` for
+    /// resources with workloads and `ignore` for the others.
+    pub pod_readiness: String,
+    /// `discovery_strategy=` (`default` or `selectors-only`).
+    pub discovery_strategy: String,
+}
+
+/// An image reference found in an object, and the build injected there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct K8sImageLocation {
+    /// Index of the object in [`K8sTarget::objects`].
+    pub object: usize,
+    /// JSON path of the field (`{.spec.template.spec.containers[0].image}`).
+    pub path: String,
+    /// The image as written in the YAML.
+    pub image: String,
+    /// The `ref` of the build injected here, if any.
+    pub build_ref: Option<String>,
+    /// The ref that replaces it at deploy time (the build's cluster ref plus Tilt's tag).
+    pub injected_ref: Option<String>,
+}
+
+/// A port forward of a Kubernetes resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortForward {
+    /// Local port.
+    pub local_port: u32,
+    /// Container port (0 = same as local).
+    pub container_port: u32,
+    /// Bind host (empty = localhost).
+    pub host: String,
+    /// Link name.
+    pub name: String,
+    /// Link path.
+    pub link_path: String,
+}
+
+/// One service of a docker-compose project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DockerComposeTarget {
+    /// Compose project name.
+    pub project_name: String,
+    /// Compose files (absolute), in order.
+    pub config_paths: Vec<PathBuf>,
+    /// Project directory.
+    pub project_path: PathBuf,
+    /// The service name.
+    pub service: String,
+    /// The merged service definition (files merged in order, variables interpolated).
+    pub service_config: serde_json::Value,
+    /// Image of the service (`image:` or `dc_resource(image=)`), if any.
+    pub image: Option<String>,
+    /// Published host ports.
+    pub published_ports: Vec<u32>,
+    /// Image builds this service uses, dependencies first.
+    pub images: Vec<ImageTarget>,
+}
+
+/// `k8s_custom_deploy(...)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct K8sCustomDeployTarget {
+    /// `apply_cmd` (must print the YAML it deployed).
+    pub apply_cmd: Cmd,
+    /// `delete_cmd`.
+    pub delete_cmd: Cmd,
+    /// `deps` (absolute).
+    pub deps: Vec<PathBuf>,
+    /// `image_selector`.
+    pub image_selector: String,
+    /// `container_selector`.
+    pub container_selector: String,
+    /// `image_deps`: refs of builds to run first.
+    pub image_deps: Vec<String>,
+    /// Image builds (the `image_deps`, and a live-update-only target when `live_update` is set).
+    pub images: Vec<ImageTarget>,
+    /// `port_forwards=` from `k8s_resource`.
+    pub port_forwards: Vec<PortForward>,
+    /// `extra_pod_selectors=` from `k8s_resource`.
+    pub extra_pod_selectors: Vec<BTreeMap<String, String>>,
+    /// `pod_readiness=` from `k8s_resource`.
+    pub pod_readiness: String,
+}
+
+/// `default_registry(host, host_from_cluster, single_name)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultRegistry {
+    /// Where images are pushed.
+    pub host: String,
+    /// How the cluster reaches it (empty = same as `host`).
+    pub host_from_cluster: String,
+    /// Every image goes to `host/single_name`, told apart by tag.
+    pub single_name: String,
+}
+
+/// `k8s_kind(...)` / `k8s_image_json_path(...)`: where images live in other kinds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct K8sKindInfo {
+    /// Kind (a case-insensitive regexp).
+    pub kind: String,
+    /// apiVersion (a case-insensitive regexp, empty = any).
+    pub api_version: String,
+    /// Object name (exact, empty = any; `k8s_image_json_path` only).
+    pub name: String,
+    /// Namespace (exact, empty = any; `k8s_image_json_path` only).
+    pub namespace: String,
+    /// JSONPath strings of image fields.
+    pub image_json_paths: Vec<String>,
+    /// `image_object={'json_path', 'repo_field', 'tag_field'}`.
+    pub image_object: Option<ImageObjectLocator>,
+    /// `pod_readiness=` for objects of this kind.
+    pub pod_readiness: String,
+    /// Objects of this kind are workloads even without images (`k8s_kind` only).
+    pub is_workload: bool,
+}
+
+/// `k8s_kind(image_object=...)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageObjectLocator {
+    /// JSONPath of the object holding the image.
+    pub json_path: String,
+    /// Field with the repository.
+    pub repo_field: String,
+    /// Field with the tag.
+    pub tag_field: String,
+}
+
+/// An API object registered with `v1alpha1.*` (`cmd`, `ui_button`, `extension_repo`, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiObject {
+    /// Kind (`Cmd`, `UIButton`, `ExtensionRepo`, `Extension`, `ConfigMap`, `FileWatch`,
+    /// `KubernetesApply`, `KubernetesDiscovery`).
+    pub kind: String,
+    /// Object name.
+    pub name: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// The spec as Tilt's API defines it (camelCase keys).
+    pub spec: serde_json::Value,
+}
+
+/// An extension that `load('ext://...')` resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadedExtension {
+    /// Extension name (`restart_process`, `nested/name`).
+    pub name: String,
+    /// The extension repo it came from (`default` = tilt-extensions).
+    pub repo_name: String,
+    /// Path inside the repo.
+    pub repo_path: String,
+    /// The Tiltfile that was executed.
+    pub path: PathBuf,
+}
+
+/// Result-level settings that only matter for image builds and clusters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSettings {
+    /// `default_registry(...)`.
+    pub default_registry: Option<DefaultRegistry>,
+    /// `allow_k8s_contexts(...)`, in call order.
+    pub allowed_k8s_contexts: Vec<String>,
+    /// `k8s_kind` / `k8s_image_json_path` calls, in order.
+    pub k8s_kinds: Vec<K8sKindInfo>,
+    /// `watch_settings(ignore=...)`.
+    pub watch_ignores: Vec<String>,
+    /// `docker_prune_settings(...)`: (disable, max_age_mins, num_builds, interval_hrs, keep_recent).
+    pub docker_prune: Option<DockerPruneSettings>,
+}
+
+/// `docker_prune_settings(...)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DockerPruneSettings {
+    /// `disable=`.
+    pub disable: bool,
+    /// `max_age_mins=`.
+    pub max_age_mins: i32,
+    /// `num_builds=`.
+    pub num_builds: i32,
+    /// `interval_hrs=`.
+    pub interval_hrs: i32,
+    /// `keep_recent=`.
+    pub keep_recent: i32,
 }

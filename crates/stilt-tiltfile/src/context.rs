@@ -50,6 +50,14 @@ pub(crate) struct Ctx {
     pub(crate) last_load: RefCell<String>,
     /// `exit()` was called: stop everything, successfully.
     pub(crate) exit: Cell<bool>,
+    /// What the evaluation is for.
+    pub(crate) mode: crate::EvalMode,
+    /// Extension repos and their resolved checkouts.
+    pub(crate) ext: RefCell<crate::extensions::ExtState>,
+    /// Time spent waiting for `local()`, helm and kustomize processes.
+    pub(crate) subprocess_time: Cell<std::time::Duration>,
+    /// The kubeconfig's current context, read on first use.
+    kube: std::cell::OnceCell<crate::kubeconfig::KubeContext>,
 }
 
 thread_local! {
@@ -64,6 +72,7 @@ impl Ctx {
         log: LogSink,
         on_spawn: Option<crate::SpawnHook>,
         state: State,
+        mode: crate::EvalMode,
     ) -> Self {
         Ctx {
             main_path,
@@ -78,7 +87,44 @@ impl Ctx {
             pending: RefCell::new(None),
             last_load: RefCell::new(String::new()),
             exit: Cell::new(false),
+            mode,
+            ext: RefCell::new(crate::extensions::ExtState::default()),
+            subprocess_time: Cell::new(std::time::Duration::ZERO),
+            kube: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The kubeconfig's current context (read once, with the evaluator's environment).
+    pub(crate) fn kube(&self) -> &crate::kubeconfig::KubeContext {
+        self.kube.get_or_init(|| crate::kubeconfig::kube_config(&self.state.borrow().env))
+    }
+
+    /// Tilt's `allow_k8s_contexts` rule: no current context, a local dev cluster, or a context
+    /// the Tiltfile allowed. `Err(context)` otherwise. `env` is the evaluator's environment.
+    pub(crate) fn k8s_context_allowed(
+        &self,
+        env: &std::collections::BTreeMap<String, String>,
+        allowed: &[String],
+    ) -> Result<(), String> {
+        let k = self.kube.get_or_init(|| crate::kubeconfig::kube_config(env));
+        if k.context.is_empty() || crate::kubeconfig::is_local_cluster(&k.cluster) || allowed.contains(&k.context) {
+            Ok(())
+        } else {
+            Err(k.context.clone())
+        }
+    }
+
+    /// Adds time spent in a load-time subprocess.
+    pub(crate) fn add_subprocess_time(&self, d: std::time::Duration) {
+        self.subprocess_time.set(self.subprocess_time.get() + d);
+    }
+
+    /// In `stilt ci`, a builtin whose resources stilt cannot run yet fails the load.
+    pub(crate) fn require_result_mode(&self, builtin: &str) -> crate::errors::BResult<()> {
+        if self.mode == crate::EvalMode::Ci {
+            return Err(format!("stilt does not support {builtin} yet").into());
+        }
+        Ok(())
     }
 
     /// Makes `ctx` the current context of this thread until the guard drops.

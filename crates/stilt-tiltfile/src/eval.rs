@@ -13,20 +13,38 @@ use stilt_core::{Manifest, TiltfileError, TiltfileResult, TriggerMode};
 /// Stack size of the evaluation thread (deep Starlark recursion needs it).
 const STACK_SIZE: usize = 64 << 20;
 
-pub(crate) fn evaluate(opts: EvalOptions) -> Result<TiltfileResult, TiltfileError> {
-    let spawned = std::thread::Builder::new()
-        .name("tiltfile".to_string())
-        .stack_size(STACK_SIZE)
-        .spawn(move || evaluate_here(opts));
-    match spawned {
-        Ok(handle) => {
-            handle.join().unwrap_or_else(|_| Err(TiltfileError::new("internal error: the Tiltfile evaluator panicked")))
-        }
-        Err(e) => Err(TiltfileError::new(format!("cannot start the Tiltfile evaluator thread: {e}"))),
-    }
+pub(crate) fn evaluate(opts: EvalOptions) -> (Result<TiltfileResult, TiltfileError>, crate::EvalStats) {
+    let started = std::time::Instant::now();
+    let spawned = std::thread::Builder::new().name("tiltfile".to_string()).stack_size(STACK_SIZE).spawn(move || {
+        let sub = std::rc::Rc::new(std::cell::Cell::new(std::time::Duration::ZERO));
+        let r = evaluate_here(opts, &sub);
+        (r, sub.get())
+    });
+    let (result, subprocess_time) = match spawned {
+        Ok(handle) => handle.join().unwrap_or_else(|_| {
+            (Err(TiltfileError::new("internal error: the Tiltfile evaluator panicked")), std::time::Duration::ZERO)
+        }),
+        Err(e) => (
+            Err(TiltfileError::new(format!("cannot start the Tiltfile evaluator thread: {e}"))),
+            std::time::Duration::ZERO,
+        ),
+    };
+    (result, crate::EvalStats { total: started.elapsed(), subprocess_time })
 }
 
-fn evaluate_here(opts: EvalOptions) -> Result<TiltfileResult, TiltfileError> {
+fn evaluate_here(
+    opts: EvalOptions,
+    sub: &std::rc::Rc<std::cell::Cell<std::time::Duration>>,
+) -> Result<TiltfileResult, TiltfileError> {
+    struct Report<'a>(&'a std::rc::Rc<std::cell::Cell<std::time::Duration>>, Option<Rc<Ctx>>);
+    impl Drop for Report<'_> {
+        fn drop(&mut self) {
+            if let Some(c) = &self.1 {
+                self.0.set(c.subprocess_time.get());
+            }
+        }
+    }
+    let mut report = Report(sub, None);
     let main = match std::fs::canonicalize(&opts.tiltfile) {
         Ok(p) => p,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -40,7 +58,8 @@ fn evaluate_here(opts: EvalOptions) -> Result<TiltfileResult, TiltfileError> {
         }
     };
     let state = State { env: opts.env, ..State::default() };
-    let ctx = Rc::new(Ctx::new(main.clone(), opts.args, opts.subcommand, opts.log, opts.on_spawn, state));
+    let ctx = Rc::new(Ctx::new(main.clone(), opts.args, opts.subcommand, opts.log, opts.on_spawn, state, opts.mode));
+    report.1 = Some(Rc::clone(&ctx));
     let _current = Ctx::enter(&ctx);
     match exec_file(&ctx, &main) {
         Ok(_) | Err(ModuleError::Exit) => {}
@@ -51,19 +70,44 @@ fn evaluate_here(opts: EvalOptions) -> Result<TiltfileResult, TiltfileError> {
 }
 
 fn finish(ctx: &Ctx, main: std::path::PathBuf) -> Result<TiltfileResult, TiltfileError> {
-    let st = std::mem::take(&mut *ctx.state.borrow_mut());
+    let mut st = std::mem::take(&mut *ctx.state.borrow_mut());
     let default_mode = st.trigger_mode.as_ref().map_or(TriggerMode::Auto, |(m, _)| *m);
-    let mut manifests: Vec<Manifest> = st
-        .resources
+    let assembled = crate::assembly::assemble(ctx, &mut st)?;
+    let mut manifests: Vec<Manifest> = assembled
+        .manifests
         .into_iter()
-        .map(|r| {
-            let mut m = r.manifest;
-            m.trigger_mode = r.trigger_mode.unwrap_or(default_mode);
+        .map(|(mut m, mode)| {
+            m.trigger_mode = mode.unwrap_or(default_mode);
             m
         })
         .collect();
+    for r in st.resources {
+        let mut m = r.manifest;
+        if manifests.iter().any(|x| x.name == m.name) {
+            return Err(TiltfileError {
+                message: format!("Error in local_resource: local_resource named {:?} already exists", m.name),
+                location: m.declared_at,
+                traceback: Vec::new(),
+            });
+        }
+        m.trigger_mode = r.trigger_mode.unwrap_or(default_mode);
+        manifests.push(m);
+    }
+    let mut enabled_resources = enabled(&manifests, &st.config.enabled, st.config.parse_dir.is_some(), &ctx.args)?;
+    if let Some(mut u) = assembled.uncategorized {
+        u.trigger_mode = default_mode;
+        enabled_resources.push(u.name.clone());
+        manifests.push(u);
+    }
     sanitize_dependencies(&mut manifests, ctx)?;
-    let enabled_resources = enabled(&manifests, &st.config.enabled, st.config.parse_dir.is_some(), &ctx.args)?;
+    let deploys_to_k8s = manifests.iter().any(|m| {
+        matches!(m.target, stilt_core::ResourceTarget::K8s(_) | stilt_core::ResourceTarget::K8sCustomDeploy(_))
+    });
+    if deploys_to_k8s && let Err(c) = ctx.k8s_context_allowed(&st.env, &st.cluster.allowed_k8s_contexts) {
+        return Err(TiltfileError::new(format!(
+            "Stop! {c} might be production.\nIf you're sure you want to deploy there, add:\nallow_k8s_contexts('{c}')\nto your Tiltfile. Otherwise, switch k8s contexts and restart Tilt."
+        )));
+    }
     Ok(TiltfileResult {
         tiltfile_path: main,
         manifests,
@@ -77,6 +121,9 @@ fn finish(ctx: &Ctx, main: std::path::PathBuf) -> Result<TiltfileResult, Tiltfil
         team_id: st.team_id,
         environment: st.env,
         watched_paths: st.watched_paths,
+        cluster: st.cluster,
+        api_objects: st.api_objects,
+        extensions: st.extensions,
     })
 }
 

@@ -169,6 +169,33 @@ pub(crate) fn shell_quote(s: &str) -> String {
     if safe { s.to_string() } else { format!("'{}'", s.replace('\'', "'\"'\"'")) }
 }
 
+/// `snake_case` → `camelCase` (Tilt's API field names).
+pub(crate) fn snake_to_camel(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut up = false;
+    for c in s.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A case-insensitive, unanchored regexp (Go's `regexp.Compile("(?i)" + p)`). ASCII-only
+/// patterns compile without Unicode tables, which is much faster; others fall back.
+pub(crate) fn regex_ci(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .unicode(false)
+        .build()
+        .or_else(|_| regex::RegexBuilder::new(pattern).case_insensitive(true).build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,16 @@
 //! **Where to start:** [`evaluate`] (this file) → `eval.rs` (thread, final assembly:
 //! trigger modes, `resource_deps` checks, enabled set) → `loader.rs` (executing files:
 //! `load`/`include`/`load_dynamic`, cache, cycles, dialect) → `builtins/` (one file per area;
-//! `builtins/mod.rs` explains how a builtin is written). Errors: `errors.rs`; Go-compatible
-//! details (paths, quoting, durations): `go_compat.rs`; `while` support: `while_rewrite.rs`.
+//! `builtins/mod.rs` explains how a builtin is written) → `assembly.rs` (after the Tiltfile
+//! ran: Kubernetes workloads grouped into resources, `k8s_resource` applied, image builds
+//! matched and ordered, docker-compose services). Errors: `errors.rs`; Go-compatible details
+//! (paths, quoting, durations, regexps): `go_compat.rs`; `while` support: `while_rewrite.rs`;
+//! tabs: `detab.rs`; `ext://`: `extensions.rs`; Kubernetes objects: `k8s/`; image refs:
+//! `image_ref.rs`; Dockerfile `FROM`s: `dockerfile.rs`; kubeconfig: `kubeconfig.rs`.
+//!
+//! **Modes** ([`EvalMode`]): `stilt alpha tiltfile-result` evaluates every builtin as data;
+//! `stilt ci` fails the load at builtins whose resources it cannot run yet (image builds,
+//! Kubernetes, docker-compose) with `stilt does not support <builtin> yet`.
 //!
 //! **Dialect:** top-level `if`/`for`/`while`, `set`, recursion, global reassignment, keyword-only
 //! args; names bound by `load()` stay in the loading file. Relative paths resolve against the
@@ -20,11 +28,18 @@
 //! <fn>` traceback frames, outermost first.
 
 mod args;
+mod assembly;
 mod builtins;
 mod context;
+mod detab;
+mod dockerfile;
 mod errors;
 mod eval;
+mod extensions;
 mod go_compat;
+mod image_ref;
+mod k8s;
+mod kubeconfig;
 mod loader;
 mod state;
 mod values;
@@ -55,6 +70,23 @@ pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 /// pid), so the caller can kill it and its children if the run is interrupted mid-load.
 pub type SpawnHook = Arc<dyn Fn(u32) + Send + Sync>;
 
+/// What the evaluation is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EvalMode {
+    /// `stilt ci`: builtins whose resources stilt cannot run yet (image builds, Kubernetes,
+    /// docker-compose) fail the load with `stilt does not support <builtin> yet`.
+    #[default]
+    Ci,
+    /// `stilt alpha tiltfile-result`: every builtin is evaluated as data; nothing is built or
+    /// deployed.
+    ResultOnly,
+}
+
+/// Environment variable pointing the default extension repo (`ext://NAME`) at a local
+/// directory or a `file://` / `https://` URL, instead of
+/// `https://github.com/tilt-dev/tilt-extensions`.
+pub const EXTENSIONS_REPO_ENV: &str = "STILT_EXTENSIONS_REPO";
+
 /// What to evaluate, and how.
 #[derive(Clone)]
 pub struct EvalOptions {
@@ -70,10 +102,26 @@ pub struct EvalOptions {
     pub log: LogSink,
     /// Called with the pid of each `local()` process.
     pub on_spawn: Option<SpawnHook>,
+    /// What the evaluation is for.
+    pub mode: EvalMode,
 }
 
 /// Evaluates a Tiltfile. Blocking: runs on its own thread with a 64 MiB stack and returns
 /// when the Tiltfile finished (or `exit()` was called).
 pub fn evaluate(opts: EvalOptions) -> Result<TiltfileResult, TiltfileError> {
+    eval::evaluate(opts).0
+}
+
+/// Timing of one evaluation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EvalStats {
+    /// Wall time of the whole evaluation.
+    pub total: std::time::Duration,
+    /// Part of it spent waiting for `local()`, `helm` and `kustomize` processes.
+    pub subprocess_time: std::time::Duration,
+}
+
+/// [`evaluate`], also returning how long it took and how much of that was subprocesses.
+pub fn evaluate_with_stats(opts: EvalOptions) -> (Result<TiltfileResult, TiltfileError>, EvalStats) {
     eval::evaluate(opts)
 }

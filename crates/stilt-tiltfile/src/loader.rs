@@ -99,6 +99,7 @@ fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
         ModuleError::Plain(format!("error reading file {}: {}", path.display(), go_compat::io_error("open", path, &e)))
     })?;
     let name = path.to_string_lossy().into_owned();
+    let text = crate::detab::detab(&text).unwrap_or(text);
     let source = match while_rewrite::rewrite(&text) {
         Some(rw) => {
             ctx.line_maps.borrow_mut().insert(name.clone(), rw.map);
@@ -138,10 +139,10 @@ struct Loader<'c> {
 impl FileLoader for Loader<'_> {
     fn load(&self, module: &str) -> starlark::Result<FrozenModule> {
         let prefix = format!("cannot load {module}: ");
-        if module.starts_with("ext://") {
-            return Err(plain(format!("{prefix}stilt does not support extensions (ext://) yet")));
-        }
-        let path = self.ctx.abs_path(module);
+        let path = match module.strip_prefix("ext://") {
+            Some(name) => crate::extensions::resolve(self.ctx, name).map_err(|e| plain(format!("{prefix}{e}")))?,
+            None => self.ctx.abs_path(module),
+        };
         match exec_file(self.ctx, &path) {
             Ok(m) => {
                 *self.ctx.last_load.borrow_mut() = module.to_string();
@@ -161,5 +162,14 @@ impl PrintHandler for Printer<'_> {
     fn println(&self, text: &str) -> starlark::Result<()> {
         self.ctx.log(LogLevel::Info, text);
         Ok(())
+    }
+}
+
+/// The module executed from `path`, if it ran successfully.
+pub(crate) fn executed_module(ctx: &Ctx, path: &Path) -> Option<FrozenModule> {
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    match ctx.modules.borrow().0.get(&key) {
+        Some(CacheEntry::Done(Ok(m))) => Some(m.clone()),
+        _ => None,
     }
 }

@@ -166,3 +166,148 @@ impl<'v> StarlarkValue<'v> for Namespace {
         out
     }
 }
+
+/// Defines one live-update step value type with Tilt's `type()` name.
+macro_rules! step_type {
+    ($ty:ident, $name:literal) => {
+        #[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
+        pub(crate) struct $ty(#[allocative(skip)] pub(crate) stilt_core::manifest::LiveUpdateStep);
+        starlark_simple_value!($ty);
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", step_display(&self.0))
+            }
+        }
+
+        #[starlark_value(type = $name)]
+        impl<'v> StarlarkValue<'v> for $ty {
+            fn equals(&self, other: Value<'v>) -> starlark::Result<bool> {
+                Ok(other.downcast_ref::<$ty>().is_some_and(|o| o.0 == self.0))
+            }
+        }
+    };
+}
+
+step_type!(SyncStepValue, "live_update_sync_step");
+step_type!(RunStepValue, "live_update_run_step");
+step_type!(FallBackOnStepValue, "live_update_fall_back_on_step");
+step_type!(InitialSyncStepValue, "live_update_initial_sync_step");
+step_type!(RestartContainerStepValue, "live_update_restart_container_step");
+
+fn step_display(step: &stilt_core::manifest::LiveUpdateStep) -> String {
+    use stilt_core::manifest::LiveUpdateStep as S;
+    match step {
+        S::Sync { local_path, remote_path } => format!("sync(\"{}\", \"{remote_path}\")", local_path.display()),
+        S::Run { cmd, .. } => format!("run({cmd:?})"),
+        S::FallBackOn { paths } => format!("fall_back_on({paths:?})"),
+        S::InitialSync => "initial_sync()".to_string(),
+        S::RestartContainer => "restart_container()".to_string(),
+    }
+}
+
+/// Allocates the value of a live-update step.
+pub(crate) fn alloc_step(heap: Heap<'_>, step: stilt_core::manifest::LiveUpdateStep) -> Value<'_> {
+    use stilt_core::manifest::LiveUpdateStep as S;
+    match step {
+        s @ S::Sync { .. } => heap.alloc(SyncStepValue(s)),
+        s @ S::Run { .. } => heap.alloc(RunStepValue(s)),
+        s @ S::FallBackOn { .. } => heap.alloc(FallBackOnStepValue(s)),
+        s @ S::InitialSync => heap.alloc(InitialSyncStepValue(s)),
+        s @ S::RestartContainer => heap.alloc(RestartContainerStepValue(s)),
+    }
+}
+
+/// The step held by a live-update step value.
+pub(crate) fn step_of(v: Value<'_>) -> Option<stilt_core::manifest::LiveUpdateStep> {
+    if let Some(s) = v.downcast_ref::<SyncStepValue>() {
+        return Some(s.0.clone());
+    }
+    if let Some(s) = v.downcast_ref::<RunStepValue>() {
+        return Some(s.0.clone());
+    }
+    if let Some(s) = v.downcast_ref::<FallBackOnStepValue>() {
+        return Some(s.0.clone());
+    }
+    if let Some(s) = v.downcast_ref::<InitialSyncStepValue>() {
+        return Some(s.0.clone());
+    }
+    v.downcast_ref::<RestartContainerStepValue>().map(|s| s.0.clone())
+}
+
+/// `port_forward(...)`.
+#[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
+pub(crate) struct PortForwardValue(#[allocative(skip)] pub(crate) stilt_core::manifest::PortForward);
+starlark_simple_value!(PortForwardValue);
+
+impl fmt::Display for PortForwardValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "port_forward({}, {}, name={:?})", self.0.local_port, self.0.container_port, self.0.name)
+    }
+}
+
+#[starlark_value(type = "port_forward")]
+#[expect(clippy::elidable_lifetime_names, reason = "the starlark_value macro needs a named lifetime")]
+impl<'v> StarlarkValue<'v> for PortForwardValue {}
+
+/// A `v1alpha1.*` spec helper's value: a typed dict-like record (Tilt's `type()` is the spec
+/// name, e.g. `v1alpha1.ui_text_input_spec`).
+#[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
+pub(crate) struct SpecValue {
+    pub(crate) type_name: &'static str,
+    #[allocative(skip)]
+    pub(crate) json: serde_json::Value,
+}
+starlark_simple_value!(SpecValue);
+
+impl fmt::Display for SpecValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.type_name, self.json)
+    }
+}
+
+#[starlark_value(type = "v1alpha1_spec")]
+impl<'v> StarlarkValue<'v> for SpecValue {
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<Value<'v>> {
+        let key = crate::go_compat::snake_to_camel(attribute);
+        self.json.get(&key).map(|v| crate::builtins::data::to_starlark(heap, v))
+    }
+
+    fn equals(&self, other: Value<'v>) -> starlark::Result<bool> {
+        Ok(other.downcast_ref::<SpecValue>().is_some_and(|o| o.json == self.json && o.type_name == self.type_name))
+    }
+}
+
+/// `local_git_repo(path)`: `.paths(p)` joins `p` onto the repo root.
+#[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
+pub(crate) struct GitRepoValue(pub(crate) String);
+starlark_simple_value!(GitRepoValue);
+
+impl fmt::Display for GitRepoValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "local_git_repo({:?})", self.0)
+    }
+}
+
+#[starlark_value(type = "git_repo")]
+#[expect(clippy::elidable_lifetime_names, reason = "the starlark_value macro needs a named lifetime")]
+impl<'v> StarlarkValue<'v> for GitRepoValue {
+    fn get_methods() -> Option<&'static starlark::environment::Methods> {
+        starlark::methods_static!(RES = git_repo::git_repo_methods);
+        Some(RES.methods())
+    }
+}
+
+mod git_repo {
+    #![allow(clippy::unnecessary_wraps, reason = "methods generated by starlark_module return a Result")]
+    use super::GitRepoValue;
+    use starlark::values::{Value, ValueLike};
+
+    #[starlark::starlark_module]
+    pub(super) fn git_repo_methods(builder: &mut starlark::environment::MethodsBuilder) {
+        fn paths<'v>(this: Value<'v>, path: &str) -> anyhow::Result<String> {
+            let root = this.downcast_ref::<GitRepoValue>().map(|r| r.0.clone()).unwrap_or_default();
+            Ok(crate::go_compat::join(&[root.as_str(), path]))
+        }
+    }
+}

@@ -62,7 +62,11 @@ fn load_dynamic<'v>(
 ) -> BResult<Value<'v>> {
     let a = Args::unpack(name, &["path"], args, eval.heap())?;
     let ctx = Ctx::get(eval);
-    let path = ctx.abs_path(&a.req_str(0)?);
+    let arg = a.req_str(0)?;
+    let path = match arg.strip_prefix("ext://") {
+        Some(ext) => crate::extensions::resolve(ctx, ext).map_err(|e| format!("cannot load {arg}: {e}"))?,
+        None => ctx.abs_path(&arg),
+    };
     let module = exec_file(ctx, &path).map_err(|e| Failure::Starlark(e.into_starlark(ctx, Some(name), "")))?;
     let heap = eval.heap();
     let mut entries = Vec::new();

@@ -33,6 +33,16 @@ const PARAMS: &[&str] = &["command", "quiet?", "command_bat?", "echo_off?", "env
 fn local<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> BResult<Value<'v>> {
     let a = Args::unpack(name, PARAMS, args, eval.heap())?;
     let ctx = Ctx::get(eval);
+    let (env, allowed) = {
+        let st = ctx.state.borrow();
+        (st.env.clone(), st.cluster.allowed_k8s_contexts.clone())
+    };
+    if let Err(kube_context) = ctx.k8s_context_allowed(&env, &allowed) {
+        return Err(format!(
+            "Refusing to run '{name}' because {kube_context} might be a production kube context.\nIf you're sure you want to continue add:\nallow_k8s_contexts('{kube_context}')\nbefore this function call in your Tiltfile. Otherwise, switch k8s contexts and restart Tilt."
+        )
+        .into());
+    }
     let command = cmd_argv(&a, 0)?;
     let quiet = a.bool_or(1, false)?;
     let echo_off = a.bool_or(3, false)?;
@@ -52,7 +62,9 @@ fn local<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<
     let mut env = ctx.state.borrow().env.clone();
     env.extend(extra_env);
     let run = RunSpec { argv: &command, dir: &dir, env: &env, stdin: stdin.as_deref(), log_output: !quiet };
+    let started = std::time::Instant::now();
     let out = run_command(ctx, &run);
+    ctx.add_subprocess_time(started.elapsed());
     match out.error {
         None => {
             if !echo_off && !quiet && out.stdout.is_empty() && out.stderr.is_empty() {
@@ -82,22 +94,22 @@ pub(crate) fn cmd_display(argv: &[String]) -> String {
     }
 }
 
-struct RunSpec<'a> {
-    argv: &'a [String],
-    dir: &'a Path,
-    env: &'a std::collections::BTreeMap<String, String>,
-    stdin: Option<&'a str>,
-    log_output: bool,
+pub(crate) struct RunSpec<'a> {
+    pub(crate) argv: &'a [String],
+    pub(crate) dir: &'a Path,
+    pub(crate) env: &'a std::collections::BTreeMap<String, String>,
+    pub(crate) stdin: Option<&'a str>,
+    pub(crate) log_output: bool,
 }
 
-struct RunOutput {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
+pub(crate) struct RunOutput {
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: Vec<u8>,
     /// Go's error text (`exit status 1`), if the command failed.
-    error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
-fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
+pub(crate) fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
     let fail = |e: String| RunOutput { stdout: Vec::new(), stderr: Vec::new(), error: Some(e) };
     if !spec.dir.is_dir() {
         return fail(format!("chdir {}: no such file or directory", spec.dir.display()));

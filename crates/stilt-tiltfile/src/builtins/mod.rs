@@ -24,16 +24,21 @@ use starlark::values::{FrozenValue, NoSerialize, ProvidesStaticType, StarlarkVal
 use std::fmt;
 use std::sync::OnceLock;
 
+pub(crate) mod compose;
 pub(crate) mod config;
 pub(crate) mod data;
+pub(crate) mod docker;
 pub(crate) mod environ;
 pub(crate) mod flow;
+pub(crate) mod k8s;
 pub(crate) mod links;
 pub(crate) mod local;
 pub(crate) mod local_resource;
 pub(crate) mod os;
+pub(crate) mod render;
 pub(crate) mod settings;
 pub(crate) mod unsupported;
+pub(crate) mod v1alpha1;
 
 /// The function behind a builtin.
 pub(crate) type Handler =
@@ -118,6 +123,11 @@ pub(crate) fn globals() -> &'static Globals {
             LibraryExtension::Print,
         ]);
         unsupported::register(&mut b);
+        docker::register(&mut b);
+        k8s::register(&mut b);
+        compose::register(&mut b);
+        render::register(&mut b);
+        v1alpha1::register(&mut b);
         flow::register(&mut b);
         local::register(&mut b);
         local_resource::register(&mut b);

@@ -123,7 +123,9 @@ fn exists<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator
 }
 
 fn join<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
-    args.no_named_args()?;
+    if let Some((k, _)) = args.names_map()?.into_iter().next() {
+        return Err(format!("{name}: unexpected keyword argument {}", k.as_str()).into());
+    }
     let parts: Vec<Value<'v>> = args.positions(eval.heap())?.collect();
     if parts.is_empty() {
         return Err(format!("{name}: missing argument for path").into());

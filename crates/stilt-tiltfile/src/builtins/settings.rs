@@ -160,17 +160,22 @@ fn analytics_settings<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &m
 
 fn watch_settings<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
     let a = Args::unpack(name, &["ignore?"], args, eval.heap())?;
-    a.str_or_list(0)?;
+    let ignore = a.str_or_list(0)?;
+    Ctx::get(eval).state.borrow_mut().cluster.watch_ignores.extend(ignore);
     Ok(Value::new_none())
 }
 
 fn docker_prune_settings<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
     let params = &["disable?", "max_age_mins?", "num_builds?", "interval_hrs?", "keep_recent?"];
     let a = Args::unpack(name, params, args, eval.heap())?;
-    a.bool_or(0, false)?;
-    for i in 1..5 {
-        a.int(i)?;
-    }
+    let settings = stilt_core::manifest::DockerPruneSettings {
+        disable: a.bool_or(0, false)?,
+        max_age_mins: a.int(1)?.unwrap_or(360),
+        num_builds: a.int(2)?.unwrap_or(0),
+        interval_hrs: a.int(3)?.unwrap_or(1),
+        keep_recent: a.int(4)?.unwrap_or(2),
+    };
+    Ctx::get(eval).state.borrow_mut().cluster.docker_prune = Some(settings);
     Ok(Value::new_none())
 }
 

@@ -1,6 +1,6 @@
 //! Smoke run over the research corpus (`shared/corpus`): every fixture is copied to a temp
-//! dir and evaluated; our first error line is printed next to Tilt's. Not an assertion suite
-//! (most fixtures need builtins stilt does not implement yet). Run with
+//! dir and evaluated as data; our first error line is printed next to Tilt's. The assertions
+//! live in `tests/integration/tiltfile_result.rs` (`corpus_matches_tilt`). Run with
 //! `cargo test -p stilt-tiltfile corpus_ -- --ignored --nocapture`.
 
 use crate::{EvalOptions, evaluate};
@@ -35,6 +35,7 @@ fn corpus_smoke() {
         let mut env = std::collections::BTreeMap::new();
         env.insert("PATH".to_string(), std::env::var("PATH").unwrap_or_default());
         env.insert("HOME".to_string(), tmp.path().display().to_string());
+        env.insert(crate::EXTENSIONS_REPO_ENV.to_string(), shared.join("tilt-extensions").display().to_string());
         let result = evaluate(EvalOptions {
             tiltfile: root.join(path),
             args: Vec::new(),
@@ -42,6 +43,7 @@ fn corpus_smoke() {
             env,
             log: Arc::new(|_, _| {}),
             on_spawn: None,
+            mode: crate::EvalMode::ResultOnly,
         });
         let ours = match &result {
             Ok(r) => format!("ok ({} resources)", r.manifests.len()),

@@ -7,7 +7,11 @@ mod config;
 mod corpus;
 mod dialect;
 mod errors;
+mod extensions;
+mod images;
+mod k8s;
 mod local_resource;
+mod render;
 
 use crate::{EvalOptions, LogLevel, evaluate};
 use std::collections::BTreeMap;
@@ -21,6 +25,7 @@ pub(crate) struct Fixture {
     root: PathBuf,
     logs: Arc<Mutex<Vec<(LogLevel, String)>>>,
     pub(crate) env: BTreeMap<String, String>,
+    pub(crate) mode: crate::EvalMode,
 }
 
 impl Fixture {
@@ -29,7 +34,15 @@ impl Fixture {
         let root = std::fs::canonicalize(dir.path()).expect("canonicalize");
         let mut env = BTreeMap::new();
         env.insert("PATH".to_string(), std::env::var("PATH").unwrap_or_default());
-        Fixture { dir, root, logs: Arc::default(), env }
+        Fixture { dir, root, logs: Arc::default(), env, mode: crate::EvalMode::Ci }
+    }
+
+    /// A fixture evaluated as data (`stilt alpha tiltfile-result`).
+    pub(crate) fn result_only() -> Self {
+        let mut f = Fixture::new();
+        f.mode = crate::EvalMode::ResultOnly;
+        f.env.insert("HOME".to_string(), f.root.display().to_string());
+        f
     }
 
     /// Absolute path of `rel` inside the fixture.
@@ -58,6 +71,7 @@ impl Fixture {
                 logs.lock().expect("lock").push((level, line.to_string()));
             }),
             on_spawn: None,
+            mode: self.mode,
         })
     }
 

@@ -1,0 +1,67 @@
+//! The current kubeconfig context, for `k8s_context()`, `k8s_namespace()` and the
+//! `allow_k8s_contexts` safety rule. Read from `$KUBECONFIG` (the first file naming a current
+//! context) or `~/.kube/config`; no cluster is contacted.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// What the current context says.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KubeContext {
+    /// Context name (empty: no kubeconfig or no current context).
+    pub(crate) context: String,
+    /// Namespace of the context (empty = default).
+    pub(crate) namespace: String,
+    /// Name of the cluster the context points at.
+    pub(crate) cluster: String,
+}
+
+fn files(env: &BTreeMap<String, String>) -> Vec<PathBuf> {
+    match env.get("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(list) => list.split(':').filter(|p| !p.is_empty()).map(PathBuf::from).collect(),
+        None => env.get("HOME").map(|h| vec![PathBuf::from(h).join(".kube/config")]).unwrap_or_default(),
+    }
+}
+
+/// Reads the current context from the kubeconfig files `env` points at.
+pub(crate) fn kube_config(env: &BTreeMap<String, String>) -> KubeContext {
+    let docs: Vec<Value> = files(env)
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .filter_map(|t| serde_saphyr::from_str::<Value>(&t).ok())
+        .collect();
+    let Some(current) =
+        docs.iter().find_map(|d| d.get("current-context").and_then(Value::as_str).filter(|s| !s.is_empty()))
+    else {
+        return KubeContext::default();
+    };
+    let ctx = docs.iter().find_map(|d| {
+        d.get("contexts")?.as_array()?.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(current)).cloned()
+    });
+    let field = |k: &str| {
+        ctx.as_ref().and_then(|c| c.pointer(&format!("/context/{k}"))).and_then(Value::as_str).unwrap_or("").to_string()
+    };
+    KubeContext { context: current.to_string(), namespace: field("namespace"), cluster: field("cluster") }
+}
+
+/// Whether a cluster name looks like a local development cluster (Tilt's `clusterid`
+/// products minikube, docker-desktop, microk8s, crc, kind, k3d, krucible, rancher-desktop,
+/// colima, orbstack).
+pub(crate) fn is_local_cluster(cluster: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "minikube",
+        "docker-for-desktop-cluster",
+        "docker-desktop",
+        "microk8s",
+        "api-crc-testing",
+        "krucible-",
+        "k3d-",
+        "rancher-desktop",
+        "colima",
+    ];
+    cluster == "kind"
+        || cluster.starts_with("kind-")
+        || cluster == "orbstack"
+        || PREFIXES.iter().any(|p| cluster.starts_with(p))
+}
