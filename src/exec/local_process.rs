@@ -125,8 +125,9 @@ fn start(
     };
     let (argv0, args) = cmd.argv.split_first().ok_or_else(|| err(std::io::Error::other("empty command")))?;
     let (reader, writer) = std::io::pipe().map_err(err)?;
-    let mut command = tokio::process::Command::new(argv0);
+    let mut command = tokio::process::Command::new(resolve_program(argv0, env));
     command
+        .arg0(argv0)
         .args(args)
         .current_dir(&cmd.dir)
         .env_clear()
@@ -144,6 +145,27 @@ fn start(
     let fd: std::os::fd::OwnedFd = reader.into();
     let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(fd).map_err(err)?;
     Ok((child, pipe, pid))
+}
+
+/// The program to exec: a name without `/` is looked up in the command's own `PATH` (as
+/// `execvp` in the child would). Passing std an explicit path lets it use `posix_spawn` (no
+/// page-table copy) instead of `fork`, which it must do for a bare name when the child's `PATH`
+/// may differ from ours — about a millisecond per command.
+pub fn resolve_program(argv0: &str, env: &BTreeMap<String, String>) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    if argv0.contains('/') {
+        return argv0.into();
+    }
+    let path = env.get("PATH").map_or("/usr/local/bin:/usr/bin:/bin", String::as_str);
+    for dir in path.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let candidate = std::path::Path::new(dir).join(argv0);
+        if std::fs::metadata(&candidate).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0) {
+            return candidate;
+        }
+    }
+    // Not found: keep the name, so spawning fails with "not found" as before.
+    argv0.into()
 }
 
 /// `None` for success, else Go's `ExitError` text.
@@ -205,6 +227,21 @@ impl LineSplitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolves_programs_on_the_commands_own_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("mytool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let env = BTreeMap::from([("PATH".to_string(), format!("/nonexistent:{}", dir.path().display()))]);
+        assert_eq!(resolve_program("mytool", &env), tool);
+        assert_eq!(resolve_program("./rel/tool", &env), std::path::PathBuf::from("./rel/tool"));
+        assert_eq!(resolve_program("no-such-tool", &env), std::path::PathBuf::from("no-such-tool"));
+        let plain = std::fs::File::create(dir.path().join("notexec")).unwrap();
+        drop(plain);
+        assert_eq!(resolve_program("notexec", &env), std::path::PathBuf::from("notexec"), "not executable");
+    }
 
     #[test]
     fn splits_lines_across_chunks() {

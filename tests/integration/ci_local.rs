@@ -223,3 +223,20 @@ fn a_command_that_cannot_start_fails_clearly() {
         out.stderr
     );
 }
+
+#[test]
+fn commands_see_their_own_argv0_and_path() {
+    // `$0` stays `sh` (not the resolved path), and a program is found on the Tiltfile's PATH.
+    let out = Stilt::tiltfile(
+        "local('chmod +x bin/mytool', quiet=True)\n\
+         os.putenv('PATH', os.getcwd() + '/bin:' + os.getenv('PATH'))\n\
+         local_resource('a', cmd='echo \"$0\" > zero.out; mytool > tool.out')\n\
+         local_resource('b', cmd=['mytool'])\n",
+    )
+    .file("bin/mytool", "#!/bin/sh\necho from-mytool\n")
+    .run();
+    out.expect_code(0);
+    assert_eq!(std::fs::read_to_string(out.dir.join("zero.out")).unwrap(), "sh\n");
+    assert_eq!(std::fs::read_to_string(out.dir.join("tool.out")).unwrap(), "from-mytool\n");
+    assert!(out.log_file("b").contains("from-mytool"));
+}
