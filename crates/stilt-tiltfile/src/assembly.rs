@@ -476,7 +476,7 @@ fn k8s_manifests(
 ) -> Result<Vec<(Manifest, Option<TriggerMode>)>, TiltfileError> {
     let mut manifests = Vec::new();
     for r in res {
-        if let Some(ci) = r.custom {
+        let (target, ids) = if let Some(ci) = r.custom {
             let c = &st.custom_deploys[ci];
             let mut ids = Vec::new();
             for d in &c.target.image_deps {
@@ -487,54 +487,34 @@ fn k8s_manifests(
                     ids.push(i);
                 }
             }
-            for i in &ids {
-                used[*i] = true;
-            }
             let mut t = c.target.clone();
             t.images = images.targets(&ids).map_err(|e| err(e, r.declared_at.clone()))?;
             t.images.extend(c.live_update_image.clone());
             t.port_forwards = r.port_forwards;
             t.extra_pod_selectors = r.extra_pod_selectors;
             t.pod_readiness = if r.pod_readiness.is_empty() { "wait".to_string() } else { r.pod_readiness };
-            let m = manifest(
-                r.name,
-                r.resource_deps,
-                r.auto_init,
-                r.labels,
-                r.links,
-                r.declared_at,
-                ResourceTarget::K8sCustomDeploy(t),
-            );
-            manifests.push((m, r.trigger_mode));
-            continue;
-        }
-        if r.objects.is_empty() {
-            return Err(err(
-                format!(
-                    "resource {}: could not associate any k8s YAML with this resource",
-                    crate::go_compat::quote(&r.name)
-                ),
-                r.declared_at,
-            ));
-        }
-        let (target, ids) = k8s_target(r.objects, loc, images, r.manual, &r.pod_readiness)
-            .map_err(|e| err(e, r.declared_at.clone()))?;
+            (ResourceTarget::K8sCustomDeploy(t), ids)
+        } else {
+            if r.objects.is_empty() {
+                return Err(err(
+                    format!(
+                        "resource {}: could not associate any k8s YAML with this resource",
+                        crate::go_compat::quote(&r.name)
+                    ),
+                    r.declared_at,
+                ));
+            }
+            let (mut target, ids) = k8s_target(r.objects, loc, images, r.manual, &r.pod_readiness)
+                .map_err(|e| err(e, r.declared_at.clone()))?;
+            target.port_forwards = r.port_forwards;
+            target.extra_pod_selectors = r.extra_pod_selectors;
+            target.discovery_strategy = r.discovery_strategy;
+            (ResourceTarget::K8s(target), ids)
+        };
         for i in &ids {
             used[*i] = true;
         }
-        let mut target = target;
-        target.port_forwards = r.port_forwards;
-        target.extra_pod_selectors = r.extra_pod_selectors;
-        target.discovery_strategy = r.discovery_strategy;
-        let m = manifest(
-            r.name,
-            r.resource_deps,
-            r.auto_init,
-            r.labels,
-            r.links,
-            r.declared_at,
-            ResourceTarget::K8s(target),
-        );
+        let m = manifest(r.name, r.resource_deps, r.auto_init, r.labels, r.links, r.declared_at, target);
         manifests.push((m, r.trigger_mode));
     }
 

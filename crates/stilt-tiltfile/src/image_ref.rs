@@ -168,16 +168,7 @@ impl ImageRef {
 
     /// `String()`: name plus `:tag` and `@digest`.
     pub(crate) fn full(&self) -> String {
-        let mut s = self.name();
-        if let Some(t) = &self.tag {
-            s.push(':');
-            s.push_str(t);
-        }
-        if let Some(d) = &self.digest {
-            s.push('@');
-            s.push_str(d);
-        }
-        s
+        self.with_tag_and_digest(self.name())
     }
 
     /// `FamiliarName`: `nginx`, `gcr.io/proj/app`.
@@ -194,16 +185,20 @@ impl ImageRef {
 
     /// `FamiliarString`: familiar name plus tag and digest.
     pub(crate) fn familiar_string(&self) -> String {
-        let mut s = self.familiar_name();
+        self.with_tag_and_digest(self.familiar_name())
+    }
+
+    /// `name` plus this ref's `:tag` and `@digest`.
+    fn with_tag_and_digest(&self, mut name: String) -> String {
         if let Some(t) = &self.tag {
-            s.push(':');
-            s.push_str(t);
+            name.push(':');
+            name.push_str(t);
         }
         if let Some(d) = &self.digest {
-            s.push('@');
-            s.push_str(d);
+            name.push('@');
+            name.push_str(d);
         }
-        s
+        name
     }
 }
 
