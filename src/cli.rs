@@ -4,6 +4,7 @@
 pub mod args;
 pub mod ci_command;
 pub mod describe;
+pub mod down_command;
 pub mod get_command;
 pub mod tiltfile_result;
 
@@ -33,6 +34,13 @@ pub fn main() -> ! {
                 .build()
                 .expect("failed to start the tokio runtime");
             rt.block_on(ci_command::run(args))
+        }
+        Command::Down(args) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("failed to start the tokio runtime");
+            rt.block_on(down_command::run(args))
         }
         Command::Get { what: GetWhat::Session(args) } => get_command::get(&args),
         Command::Describe { what: GetWhat::Session(args) } => get_command::describe(&args),

@@ -7,6 +7,8 @@
 //!                          └──watch<Session>──▶ status API
 //! ```
 
+pub mod container_health;
+pub mod deploy_plan;
 pub mod dispatcher;
 pub mod engine_state;
 pub mod hold_reason;

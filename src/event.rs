@@ -93,6 +93,13 @@ pub enum Event {
     },
     /// A log line.
     Log(LogLine),
+    /// A resource's update built an image.
+    ImageBuilt {
+        /// The resource.
+        resource: Arc<str>,
+        /// What was built.
+        record: crate::exec::image_build::ImageBuildRecord,
+    },
     /// The session snapshot changed.
     SessionChanged(Arc<Session>),
     /// The run is over; the session is final. Reporters write their files now.

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod error_chain;
 pub mod event;
 pub mod exec;
 pub mod report;

@@ -29,6 +29,8 @@ fn exit_code_help() -> String {
 pub enum Command {
     /// Run the Tiltfile until every resource is healthy (exit 0) or something fails.
     Ci(CiArgs),
+    /// Remove what `stilt ci` left running: docker-compose containers, networks (and volumes).
+    Down(crate::cli::down_command::DownArgs),
     /// Print API objects of a running `stilt ci` (like `tilt get`).
     Get {
         /// The object kind.

@@ -3,10 +3,12 @@
 //! and a signal during load, ends in `RunFinished`, so reports are always written.
 
 use super::args::CiArgs;
-use crate::engine::dispatcher::{Dispatcher, Outputs, Shutdown, error_chain};
+use crate::engine::deploy_plan::compose_deploys;
+use crate::engine::dispatcher::{Deployments, Dispatcher, Outputs, Shutdown};
 use crate::engine::engine_state::{EngineState, ResourceState, TiltfilePhase};
 use crate::engine::scheduler::Schedule;
 use crate::engine::session_builder::{SessionIdentity, build_session, build_targets};
+use crate::error_chain::error_chain;
 use crate::event::{Event, Failure, Level, LogLine, LogSource};
 use crate::exec::process_registry::ProcessRegistry;
 use crate::report::log_stream::LogFilter;
@@ -108,6 +110,7 @@ pub async fn run(args: CiArgs) -> ExitCode {
         },
         start_time,
         pid: std::process::id(),
+        environment_failure: None,
     };
     let first = build_session(&state, build_targets(&state, &Schedule::default()), &identity, 0, false, String::new());
     let (session_tx, session_rx) = watch::channel(Arc::new(first));
@@ -134,12 +137,14 @@ pub async fn run(args: CiArgs) -> ExitCode {
     let _ = events.send(Event::RunStarted { tiltfile: tiltfile.clone(), start_time, status_url });
 
     let mut dispatcher_env = env.clone();
+    let mut deployments = Deployments::default();
     if early_failure.is_none() {
         let load = LoadContext { args: &args, tiltfile: &tiltfile, events: &events, registry: &registry, start_time };
-        early_failure = load_tiltfile(load, env, &mut state, &mut dispatcher_env, &mut shutdown_rx).await;
+        let into = LoadInto { state: &mut state, env: &mut dispatcher_env, deployments: &mut deployments };
+        early_failure = load_tiltfile(load, env, into, &mut shutdown_rx).await;
     }
 
-    let dispatcher = Dispatcher::new(state, dispatcher_env, color, outputs, registry, identity);
+    let dispatcher = Dispatcher::new(state, dispatcher_env, color, outputs, registry, identity, deployments);
     let (outcome, session) = match early_failure {
         Some(failure) => {
             if failure.class == FailureClass::Environment {
@@ -159,6 +164,13 @@ pub async fn run(args: CiArgs) -> ExitCode {
     exit_code
 }
 
+/// What a successful load fills in.
+struct LoadInto<'a> {
+    state: &'a mut EngineState,
+    env: &'a mut BTreeMap<String, String>,
+    deployments: &'a mut Deployments,
+}
+
 struct LoadContext<'a> {
     args: &'a CiArgs,
     tiltfile: &'a PathBuf,
@@ -173,11 +185,11 @@ struct LoadContext<'a> {
 async fn load_tiltfile(
     cx: LoadContext<'_>,
     env: BTreeMap<String, String>,
-    state: &mut EngineState,
-    dispatcher_env: &mut BTreeMap<String, String>,
+    into: LoadInto<'_>,
     shutdown_rx: &mut tokio::sync::mpsc::UnboundedReceiver<Shutdown>,
 ) -> Option<Failure> {
     let LoadContext { args, tiltfile, events, registry, start_time } = cx;
+    let LoadInto { state, env: dispatcher_env, deployments } = into;
     let registry = registry.clone();
     global_log(events, Level::Info, format!("Loading Tiltfile at: {}", tiltfile.display()));
     let log_events = events.clone();
@@ -210,6 +222,18 @@ async fn load_tiltfile(
         () = async { match deadline { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => None,
     };
     let finish = Utc::now();
+    // Compose files are checked as part of the load: a bad one is a Tiltfile error.
+    let loaded = match loaded {
+        Some(Ok(Ok(result))) => match compose_deploys(&result.manifests) {
+            Ok(compose) => {
+                deployments.compose = compose;
+                deployments.default_registry = result.cluster.default_registry.as_ref().map(|r| r.host.clone());
+                Some(Ok(Ok(result)))
+            }
+            Err(e) => Some(Ok(Err(e))),
+        },
+        other => other,
+    };
     match loaded {
         Some(Ok(Ok(result))) => {
             let duration = load_start.elapsed();

@@ -5,19 +5,23 @@
 //! It does no blocking I/O: output goes out as [`Event`]s to the reporter task, processes run
 //! in executor tasks, and timers come from the verdict's `recheck_at`.
 
-use super::engine_state::{EngineState, ServePhase, UpdatePhase};
+use super::container_health::{ContainerHealth, classify};
+use super::engine_state::{EngineState, RuntimePhase, ServePhase, UpdatePhase};
 use super::scheduler::{Schedule, next_to_start};
 use super::session_builder::{SessionIdentity, build_session, build_targets};
 use crate::event::{Event, Failure, Level, LogLine, LogSource, Outcome};
+use crate::exec::container_watch::watch_container;
 use crate::exec::exec_msg::ExecMsg;
+use crate::exec::image_build::{BuildEnv, DockerHandle, UpdateError};
 use crate::exec::local_process::{command_env, spawn};
 use crate::exec::probe::{ProbeJob, spawn_prober};
 use crate::exec::process_registry::ProcessRegistry;
+use crate::exec::resource_update::{ComposeDeploy, Deploy, Deployed, UpdateJob, spawn_update};
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use stilt_core::{ExitCode, FailureClass, Session, Verdict, verdict};
+use stilt_core::{EnvironmentFailure, ExitCode, FailureClass, Session, Verdict, verdict};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -57,6 +61,17 @@ pub struct Outputs {
     pub session: watch::Sender<Arc<Session>>,
 }
 
+/// What non-local resources need: the Docker connection and each compose service's plan.
+#[derive(Debug, Clone, Default)]
+pub struct Deployments {
+    /// The Docker connection, made on first use.
+    pub docker: DockerHandle,
+    /// `default_registry` host, for `custom_build`'s `$EXPECTED_REGISTRY`.
+    pub default_registry: Option<String>,
+    /// Validated compose services, by resource index.
+    pub compose: HashMap<usize, ComposeDeploy>,
+}
+
 /// The engine's run loop.
 pub struct Dispatcher {
     state: EngineState,
@@ -73,7 +88,17 @@ pub struct Dispatcher {
     last_session: Option<Arc<Session>>,
     /// Processes spawned whose exit has not been reported yet.
     running: usize,
+    deployments: Deployments,
+    /// Update tasks of non-local resources (aborted at teardown).
+    jobs: Vec<JoinHandle<()>>,
+    /// Container watchers, by resource index.
+    watchers: HashMap<usize, JoinHandle<()>>,
 }
+
+/// At the end, container logs are taken until none came for this long…
+const CONTAINER_LOG_QUIET: Duration = Duration::from_millis(150);
+/// …or for at most this long.
+const CONTAINER_LOG_SETTLE_MAX: Duration = Duration::from_secs(1);
 
 /// How long teardown waits for killed processes' last output.
 const DRAIN_AT_TEARDOWN: Duration = Duration::from_millis(500);
@@ -87,6 +112,7 @@ impl Dispatcher {
         outputs: Outputs,
         registry: ProcessRegistry,
         identity: SessionIdentity,
+        deployments: Deployments,
     ) -> Self {
         let (exec_tx, exec_rx) = unbounded_channel();
         Dispatcher {
@@ -103,6 +129,9 @@ impl Dispatcher {
             resource_version: 0,
             last_session: None,
             running: 0,
+            deployments,
+            jobs: Vec::new(),
+            watchers: HashMap::new(),
         }
     }
 
@@ -112,7 +141,8 @@ impl Dispatcher {
             self.start_what_we_can();
             let targets = build_targets(&self.state, &self.schedule);
             let now = Utc::now();
-            let v = verdict(&targets, &self.state.ci, self.state.start_time, now, None);
+            let v =
+                verdict(&targets, &self.state.ci, self.state.start_time, now, self.state.environment_failure.as_ref());
             match v {
                 Verdict::Success => return self.finish(targets, None).await,
                 Verdict::Failure { error, class, target } => {
@@ -170,7 +200,10 @@ impl Dispatcher {
         let now = Utc::now();
         self.log(i, LogSource::Build, Level::Info, true, String::new());
         self.log(i, LogSource::Build, Level::Info, true, "Initial Build".into());
-        let local = self.state.resources[i].manifest.local().cloned().expect("only local resources exist");
+        let Some(local) = self.state.resources[i].manifest.local().cloned() else {
+            self.start_update_job(i);
+            return;
+        };
         if let Some(cmd) = &local.update_cmd {
             self.log(i, LogSource::Build, Level::Info, false, format!("Running cmd: {}", cmd.display()));
             let env = command_env(&self.env, cmd, self.color);
@@ -180,6 +213,122 @@ impl Dispatcher {
         } else {
             self.state.resources[i].update = UpdatePhase::Done { start: now, finish: now, error: None };
             self.start_serve(i);
+        }
+    }
+
+    /// Starts the image builds and deploy of a non-local resource.
+    fn start_update_job(&mut self, i: usize) {
+        let images = self.state.resources[i].manifest.image_targets().to_vec();
+        let prebuilt = images.iter().filter_map(|t| self.state.built_image(&t.image_ref).cloned()).collect();
+        let deploy = match self.deployments.compose.get(&i) {
+            Some(c) => Deploy::Compose(Box::new(c.clone())),
+            None => Deploy::None,
+        };
+        let env = BuildEnv {
+            docker: self.deployments.docker.clone(),
+            env: self.env.clone(),
+            color: self.color,
+            registry: self.registry.clone(),
+            default_registry: self.deployments.default_registry.clone(),
+            tx: self.exec_tx.clone(),
+            resource: i,
+        };
+        self.jobs.push(spawn_update(UpdateJob { env, images, prebuilt, deploy }));
+        self.state.resources[i].update = UpdatePhase::Running { start: Utc::now() };
+    }
+
+    /// Applies the end of a non-local update.
+    fn finish_update(&mut self, i: usize, result: Result<Deployed, UpdateError>) {
+        let now = Utc::now();
+        let UpdatePhase::Running { start } = self.state.resources[i].update else { return };
+        match result {
+            Ok(Deployed { container: Some((id, name)) }) => {
+                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
+                self.state.resources[i].runtime = RuntimePhase::Container {
+                    id: id.clone(),
+                    name,
+                    start: now,
+                    pending: Some("container-created".into()),
+                    ready: false,
+                    last_ready: None,
+                    error: None,
+                };
+                let project = self.deployments.compose.get(&i).map(|c| c.project.name.clone()).unwrap_or_default();
+                let docker = self.deployments.docker.clone();
+                let tx = self.exec_tx.clone();
+                let watcher = tokio::spawn(async move {
+                    if let Ok(d) = docker.get().await {
+                        watch_container(d, project, i, id, tx).await;
+                    }
+                });
+                self.watchers.insert(i, watcher);
+            }
+            Ok(Deployed { container: None }) => {
+                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
+                self.state.resources[i].ever_ready = true;
+            }
+            Err(e) => {
+                self.log(i, LogSource::Build, Level::Error, false, format!("Build Failed: {}", e.message));
+                if e.environment && self.state.environment_failure.is_none() {
+                    let target = format!("{}:update", self.state.resources[i].manifest.name);
+                    self.state.environment_failure =
+                        Some(EnvironmentFailure { error: e.message.clone(), target: Some(target) });
+                }
+                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: Some(e.message) };
+            }
+        }
+    }
+
+    /// Applies a compose container's new state.
+    fn container_changed(&mut self, i: usize, status: &Result<stilt_docker::compose::ContainerStatus, String>) {
+        let now = Utc::now();
+        let RuntimePhase::Container { name, pending, ready, last_ready, error, .. } =
+            &mut self.state.resources[i].runtime
+        else {
+            return;
+        };
+        if error.is_some() {
+            return;
+        }
+        let health = match status {
+            Ok(s) => classify(name, s),
+            Err(e) => ContainerHealth::Failed(format!("container {name} could not be inspected: {e}")),
+        };
+        let mut became_ready = false;
+        let mut message = None;
+        match health {
+            ContainerHealth::Pending(reason) => {
+                *pending = Some(reason);
+                *ready = false;
+            }
+            ContainerHealth::Starting => {
+                if pending.take().is_some() {
+                    message = Some(format!("Container {name} is running; waiting for its health check"));
+                }
+                *ready = false;
+            }
+            ContainerHealth::Ready => {
+                *pending = None;
+                if !*ready {
+                    message = Some(format!("Container {name} is ready"));
+                }
+                *ready = true;
+                *last_ready = Some(now);
+                became_ready = true;
+            }
+            ContainerHealth::Failed(e) => {
+                *ready = false;
+                message = Some(e.clone());
+                *error = Some((e, now));
+            }
+        }
+        let failed = error.is_some();
+        if became_ready {
+            self.state.resources[i].ever_ready = true;
+        }
+        if let Some(m) = message {
+            let level = if failed { Level::Error } else { Level::Info };
+            self.log(i, LogSource::Runtime, level, false, m);
         }
     }
 
@@ -264,6 +413,13 @@ impl Dispatcher {
                 self.log(resource, LogSource::Runtime, Level::Error, false, error.clone());
                 self.state.resources[resource].serve = ServePhase::Exited { start, finish: now, error };
             }
+            ExecMsg::ImageBuilt { resource, record } => {
+                let name: Arc<str> = Arc::from(self.state.resources[resource].manifest.name.as_str());
+                let _ = self.outputs.events.send(Event::ImageBuilt { resource: name, record: record.clone() });
+                self.state.resources[resource].images.push(record);
+            }
+            ExecMsg::UpdateFinished { resource, result } => self.finish_update(resource, result),
+            ExecMsg::Container { resource, status } => self.container_changed(resource, &status),
             ExecMsg::Probe { resource, pid, ready, detail } => {
                 let r = &mut self.state.resources[resource];
                 let ServePhase::Running { pid: current, ready: was_ready, last_ready, .. } = &mut r.serve else {
@@ -305,10 +461,33 @@ impl Dispatcher {
         session
     }
 
+    /// Containers keep running after the run; their first lines often arrive just after they
+    /// turned ready. Log what comes until the output goes quiet (bounded), so the log shows it.
+    async fn settle_container_logs(&mut self) {
+        let deadline = tokio::time::Instant::now() + CONTAINER_LOG_SETTLE_MAX;
+        loop {
+            let quiet = tokio::time::Instant::now() + CONTAINER_LOG_QUIET;
+            match tokio::time::timeout_at(quiet.min(deadline), self.exec_rx.recv()).await {
+                Ok(Some(ExecMsg::Output { resource, source, line })) => {
+                    self.log(resource, source, Level::Info, false, line);
+                }
+                Ok(Some(ExecMsg::Exited { .. })) => self.running = self.running.saturating_sub(1),
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+    }
+
     async fn finish(mut self, targets: Vec<stilt_core::Target>, failure: Option<Failure>) -> (Outcome, Arc<Session>) {
         let error = failure.as_ref().map(|f| f.message.clone()).unwrap_or_default();
         let session = self.publish(targets, true, error);
-        for (_, h) in self.probers.drain() {
+        if !self.watchers.is_empty() {
+            self.settle_container_logs().await;
+        }
+        for (_, h) in self.probers.drain().chain(self.watchers.drain()) {
+            h.abort();
+        }
+        for h in self.jobs.drain(..) {
             h.abort();
         }
         self.registry.terminate_all(TEARDOWN_GRACE).await;
@@ -320,23 +499,11 @@ impl Dispatcher {
                     self.log(resource, source, Level::Info, false, line);
                 }
                 Ok(Some(ExecMsg::Exited { .. })) => self.running -= 1,
-                Ok(Some(ExecMsg::Probe { .. } | ExecMsg::Started { .. })) => {}
+                Ok(Some(_)) => {}
                 Ok(None) | Err(_) => break,
             }
         }
         let exit_code = failure.as_ref().map_or(ExitCode::SUCCESS, |f| f.class.exit_code());
         (Outcome { failure, exit_code }, session)
     }
-}
-
-/// `a: b: c` from an error and its sources.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }

@@ -107,6 +107,7 @@ async fn run_with(
         },
         start_time: now,
         pid: std::process::id(),
+        environment_failure: None,
     };
     let (events, _events_rx) = unbounded_channel();
     let (session, _rx) = tokio::sync::watch::channel(Arc::new(crate::engine::session_builder::build_session(
@@ -125,6 +126,7 @@ async fn run_with(
         Outputs { events, session },
         ProcessRegistry::default(),
         SessionIdentity { uid: "u".into() },
+        crate::engine::dispatcher::Deployments::default(),
     );
     let (_tx, rx) = shutdown.unwrap_or_else(unbounded_channel);
     let (outcome, session) = d.run(rx).await;

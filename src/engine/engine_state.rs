@@ -3,10 +3,11 @@
 //! Executors never touch it; they send messages and the dispatcher applies them here. The
 //! scheduler and the session builder are pure functions of it.
 
+use crate::exec::image_build::ImageBuildRecord;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
-use stilt_core::{CiSettings, Manifest, TiltfileError};
+use stilt_core::{CiSettings, EnvironmentFailure, Manifest, TiltfileError};
 
 /// The update (`cmd`) side of a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,30 @@ pub enum ServePhase {
     },
 }
 
+/// The runtime side of a docker-compose resource: its container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimePhase {
+    /// Not deployed yet.
+    NotStarted,
+    /// The container exists.
+    Container {
+        /// Container id.
+        id: String,
+        /// Container name (`project-service-1`).
+        name: String,
+        /// When the deploy finished.
+        start: DateTime<Utc>,
+        /// Why it is not running yet, if it is not.
+        pending: Option<String>,
+        /// Ready now.
+        ready: bool,
+        /// Last time it was ready.
+        last_ready: Option<DateTime<Utc>>,
+        /// Failure text and when it was seen.
+        error: Option<(String, DateTime<Utc>)>,
+    },
+}
+
 /// One resource's live state.
 #[derive(Debug, Clone)]
 pub struct ResourceState {
@@ -67,6 +92,10 @@ pub struct ResourceState {
     pub update: UpdatePhase,
     /// `serve_cmd` side.
     pub serve: ServePhase,
+    /// Runtime side of a docker-compose resource.
+    pub runtime: RuntimePhase,
+    /// Images this resource's update built, in build order.
+    pub images: Vec<ImageBuildRecord>,
     /// Has ever been ready (or succeeded): unblocks `resource_deps`.
     pub ever_ready: bool,
 }
@@ -79,6 +108,8 @@ impl ResourceState {
             enabled,
             update: UpdatePhase::NotStarted,
             serve: ServePhase::NotStarted,
+            runtime: RuntimePhase::NotStarted,
+            images: Vec::new(),
             ever_ready: false,
         }
     }
@@ -142,9 +173,16 @@ pub struct EngineState {
     pub start_time: DateTime<Utc>,
     /// Our pid.
     pub pid: u32,
+    /// The machine failed the run (Docker daemon unreachable).
+    pub environment_failure: Option<EnvironmentFailure>,
 }
 
 impl EngineState {
+    /// The record of an image already built in this run, by its Tiltfile ref.
+    pub fn built_image(&self, image_ref: &str) -> Option<&ImageBuildRecord> {
+        self.resources.iter().flat_map(|r| &r.images).find(|i| i.image == image_ref)
+    }
+
     /// Index of a resource by name.
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.resources.iter().position(|r| r.manifest.name == name)

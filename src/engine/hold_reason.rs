@@ -9,6 +9,8 @@ pub enum HoldReason {
     IsUnparallelizableLocal,
     /// A `resource_deps` entry has never been ready.
     WaitingForDep,
+    /// An image this resource needs is being built by another resource's update.
+    BuildingComponent,
 }
 
 impl HoldReason {
@@ -18,6 +20,7 @@ impl HoldReason {
             HoldReason::WaitingForLocal => "waiting-for-local",
             HoldReason::IsUnparallelizableLocal => "is-unparallelizable-local",
             HoldReason::WaitingForDep => "waiting-for-dep",
+            HoldReason::BuildingComponent => "building-component",
         }
     }
 }

@@ -24,9 +24,16 @@ pub fn next_to_start(state: &EngineState) -> Schedule {
     let local_blocking = updating.iter().any(|&i| state.resources[i].is_unparallelizable_local());
     let slots_free = updating.len() < state.max_parallel_updates;
 
+    // Images being built by running updates: a resource needing one waits, then reuses it.
+    let building: Vec<&str> = updating
+        .iter()
+        .flat_map(|&i| state.resources[i].manifest.image_targets())
+        .map(|t| t.image_ref.as_str())
+        .filter(|r| state.built_image(r).is_none())
+        .collect();
+
     let mut schedule = Schedule::default();
-    // Local resources first, then the rest, each in manifest order. Every resource is local
-    // today, so this is manifest order; the split keeps Tilt's rule visible for later kinds.
+    // Local resources first, then the rest, each in manifest order.
     let order = (0..state.resources.len())
         .filter(|&i| state.resources[i].manifest.local().is_some())
         .chain((0..state.resources.len()).filter(|&i| state.resources[i].manifest.local().is_none()));
@@ -44,6 +51,8 @@ pub fn next_to_start(state: &EngineState) -> Schedule {
             state.index_of(dep).is_some_and(|d| !state.resources[d].ever_ready)
         }) {
             Some(HoldReason::WaitingForDep)
+        } else if r.manifest.image_targets().iter().any(|t| building.contains(&t.image_ref.as_str())) {
+            Some(HoldReason::BuildingComponent)
         } else {
             None
         };
@@ -94,6 +103,7 @@ mod tests {
             ci: CiSettings { k8s_grace_period: None, timeout: None, readiness_timeout: None },
             start_time: Utc::now(),
             pid: 1,
+            environment_failure: None,
         }
     }
 

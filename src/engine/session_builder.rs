@@ -3,10 +3,10 @@
 //! Pure: the same state and holds give the same targets. The dispatcher calls it after every
 //! change, hands the result to the verdict, the status API and the reporters.
 
-use super::engine_state::{EngineState, ServePhase, TiltfilePhase, UpdatePhase};
+use super::engine_state::{EngineState, ResourceState, RuntimePhase, ServePhase, TiltfilePhase, UpdatePhase};
 use super::scheduler::Schedule;
 use stilt_core::session::{SESSION_NAME, SessionMetadata, SessionSpec, SessionStatus};
-use stilt_core::{Session, Target, TargetState, TargetType};
+use stilt_core::{ResourceTarget, Session, Target, TargetState, TargetType};
 
 /// Identity of the Session object across snapshots.
 #[derive(Debug, Clone)]
@@ -19,12 +19,12 @@ pub struct SessionIdentity {
 pub fn build_targets(state: &EngineState, schedule: &Schedule) -> Vec<Target> {
     let mut targets = vec![tiltfile_target(&state.tiltfile)];
     for (i, r) in state.resources.iter().enumerate() {
-        let Some(local) = r.manifest.local() else { continue };
         let name = &r.manifest.name;
         let pending_reason =
             || schedule.holds.get(&i).map_or_else(|| "unknown".to_string(), |h| h.as_str().to_string());
         let wants_start = r.manifest.auto_init;
-        if local.update_cmd.is_some() {
+        let local = r.manifest.local();
+        if local.is_none_or(|l| l.update_cmd.is_some()) {
             let state = if r.enabled {
                 match &r.update {
                     UpdatePhase::NotStarted if wants_start => {
@@ -51,7 +51,7 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule) -> Vec<Target> {
                 state,
             });
         }
-        if local.serve_cmd.is_some() {
+        if local.is_some_and(|l| l.serve_cmd.is_some()) {
             let state = if r.enabled {
                 match &r.serve {
                     ServePhase::Exited { start, finish, error } => Some(TargetState::Terminated {
@@ -80,9 +80,45 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule) -> Vec<Target> {
                 state,
             });
         }
+        if matches!(r.manifest.target, ResourceTarget::DockerCompose(_)) {
+            let state = if r.enabled {
+                container_state(r, wants_start, pending_reason)
+            } else {
+                Some(TargetState::Disabled {})
+            };
+            targets.push(Target {
+                name: format!("{name}:runtime"),
+                target_type: TargetType::Server,
+                resources: vec![name.clone()],
+                state,
+            });
+        }
     }
     targets.sort_by(|a, b| a.name.cmp(&b.name));
     targets
+}
+
+/// The `<name>:runtime` state of a docker-compose resource.
+fn container_state(r: &ResourceState, wants_start: bool, pending_reason: impl Fn() -> String) -> Option<TargetState> {
+    match &r.runtime {
+        RuntimePhase::Container { error: Some((error, finish)), start, .. } => Some(TargetState::Terminated {
+            start_time: Some(*start),
+            finish_time: Some(*finish),
+            error: error.clone(),
+            grace_status: String::new(),
+        }),
+        RuntimePhase::Container { pending: Some(reason), ready: false, .. } => {
+            Some(TargetState::Waiting { wait_reason: reason.clone() })
+        }
+        RuntimePhase::Container { start, ready, last_ready, .. } => {
+            Some(TargetState::Active { start_time: Some(*start), ready: *ready, last_ready_time: *last_ready })
+        }
+        RuntimePhase::NotStarted if r.update != UpdatePhase::NotStarted => {
+            Some(TargetState::Waiting { wait_reason: "waiting-for-deploy".into() })
+        }
+        RuntimePhase::NotStarted if wants_start => Some(TargetState::Waiting { wait_reason: pending_reason() }),
+        RuntimePhase::NotStarted => None,
+    }
 }
 
 fn tiltfile_target(phase: &TiltfilePhase) -> Target {

@@ -1,6 +1,9 @@
 //! Messages from executors to the dispatcher.
 
+use super::image_build::{ImageBuildRecord, UpdateError};
+use super::resource_update::Deployed;
 use crate::event::LogSource;
+use stilt_docker::compose::ContainerStatus;
 
 /// What an executor tells the dispatcher. `resource` is the resource's index.
 #[derive(Debug)]
@@ -46,5 +49,26 @@ pub enum ExecMsg {
         ready: bool,
         /// Why the last check failed, for the log.
         detail: Option<String>,
+    },
+    /// An image of a resource's update was built.
+    ImageBuilt {
+        /// Resource index.
+        resource: usize,
+        /// What was built.
+        record: ImageBuildRecord,
+    },
+    /// A non-local update (image builds, deploy) finished.
+    UpdateFinished {
+        /// Resource index.
+        resource: usize,
+        /// What it left running, or why it failed.
+        result: Result<Deployed, UpdateError>,
+    },
+    /// A compose container changed state (or could no longer be inspected).
+    Container {
+        /// Resource index.
+        resource: usize,
+        /// The new state, or why it is unknown.
+        status: Result<ContainerStatus, String>,
     },
 }

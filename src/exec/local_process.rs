@@ -62,7 +62,7 @@ pub fn spawn(
         let (mut child, mut pipe, pid) = match started {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
-                let failure = Some(crate::engine::dispatcher::error_chain(&e));
+                let failure = Some(crate::error_chain::error_chain(&e));
                 let _ = tx.send(ExecMsg::Exited { resource, source, pid: 0, failure, code: None });
                 return;
             }
@@ -276,7 +276,7 @@ mod tests {
                     break;
                 }
                 ExecMsg::Started { .. } => {}
-                ExecMsg::Probe { .. } => unreachable!(),
+                other => panic!("unexpected {other:?}"),
             }
         }
         assert_eq!(lines, vec!["one", "two", "bar"]);

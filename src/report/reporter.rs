@@ -11,8 +11,9 @@ use super::log_stream::{LogFilter, LogStream};
 use super::log_tail::LogTail;
 use super::run_summary::{TargetSummary, summarize};
 use crate::event::{Event, LogSource, Outcome};
+use crate::exec::image_build::ImageBuildRecord;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +68,8 @@ struct Reporter {
     load_time: Option<Duration>,
     tiltfile_error: Option<Arc<TiltfileError>>,
     ci: Option<CiOutput>,
+    /// Images built, by resource.
+    images: BTreeMap<String, Vec<ImageBuildRecord>>,
     result: ReporterResult,
 }
 
@@ -76,7 +79,7 @@ impl Reporter {
         let log_dir = cfg.log_dir.as_deref().and_then(|d| match LogDir::create(d) {
             Ok(l) => Some(l),
             Err(e) => {
-                result.write_errors.push(crate::engine::dispatcher::error_chain(&e));
+                result.write_errors.push(crate::error_chain::error_chain(&e));
                 None
             }
         });
@@ -91,6 +94,7 @@ impl Reporter {
             start: Utc::now(),
             load_time: None,
             tiltfile_error: None,
+            images: BTreeMap::new(),
             result,
         }
     }
@@ -123,13 +127,16 @@ impl Reporter {
                     if let Some(dir) = &mut self.log_dir
                         && let Err(e) = dir.write(&line)
                     {
-                        let msg = crate::engine::dispatcher::error_chain(&e);
+                        let msg = crate::error_chain::error_chain(&e);
                         if !self.result.write_errors.contains(&msg) {
                             self.result.write_errors.push(msg);
                         }
                     }
                     let key = (line.resource.as_deref().map(str::to_string), line.source == LogSource::Runtime);
                     self.tails.entry(key).or_insert_with(|| LogTail::new(TAIL_LINES, TAIL_BYTES)).push(&line.text);
+                }
+                Event::ImageBuilt { resource, record } => {
+                    self.images.entry(resource.to_string()).or_default().push(record);
                 }
                 Event::SessionChanged(_) => {}
                 Event::RunFinished { session, outcome } => {
@@ -147,7 +154,17 @@ impl Reporter {
         } else {
             (Some(t.resource.clone()), t.name.ends_with(":serve") || t.name.ends_with(":runtime"))
         };
-        let mut out = self.tails.get(&key).map(LogTail::render).unwrap_or_default();
+        let mut out = String::new();
+        for i in &t.images {
+            out.push_str(&format!(
+                "Built image {} as {} ({}, {:.1}s)\n",
+                i.image,
+                i.built_ref,
+                if i.image_id.is_empty() { "id unknown" } else { i.image_id.as_str() },
+                i.duration_seconds
+            ));
+        }
+        out.push_str(&self.tails.get(&key).map(LogTail::render).unwrap_or_default());
         if let (Some(dir), false) = (&self.log_dir, out.is_empty()) {
             let res = if t.name == "tiltfile:update" { None } else { Some(t.resource.as_str()) };
             out.push_str(&format!("[[ATTACHMENT|{}]]\n", dir.path_for(res).display()));
@@ -159,12 +176,12 @@ impl Reporter {
         self.stream.flush();
         let now = Utc::now();
         let err_at = self.tiltfile_error.as_ref().and_then(|e| e.location.clone());
-        let targets = summarize(session, outcome, &self.manifests, err_at.as_ref(), now);
+        let targets = summarize(session, outcome, &self.manifests, err_at.as_ref(), &self.images, now);
         let duration = (now - self.start).to_std().unwrap_or_default();
         if let Some(dir) = &mut self.log_dir {
             let names: Vec<String> = self.manifests.iter().map(|m| m.name.clone()).collect();
             if let Err(e) = dir.finish(&names) {
-                self.result.write_errors.push(crate::engine::dispatcher::error_chain(&e));
+                self.result.write_errors.push(crate::error_chain::error_chain(&e));
             }
         }
         if let Some(path) = self.cfg.junit.clone() {

@@ -2,6 +2,7 @@
 //! JSON report and CI summaries all render this, so they never disagree about what passed.
 
 use crate::event::Outcome;
+use crate::exec::image_build::ImageBuildRecord;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -49,14 +50,19 @@ pub struct TargetSummary {
     /// Where the resource was declared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declared_at: Option<SourceLocation>,
+    /// Images the update built (`<resource>:update` targets only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageBuildRecord>,
 }
 
-/// Summaries of every target, in session (name) order.
+/// Summaries of every target, in session (name) order. `images` are the images built, by
+/// resource name.
 pub fn summarize(
     session: &Session,
     outcome: &Outcome,
     manifests: &[Manifest],
     tiltfile_error_at: Option<&SourceLocation>,
+    images: &BTreeMap<String, Vec<ImageBuildRecord>>,
     now: DateTime<Utc>,
 ) -> Vec<TargetSummary> {
     let declared: BTreeMap<&str, &SourceLocation> =
@@ -85,7 +91,13 @@ pub fn summarize(
             } else {
                 declared.get(resource.as_str()).map(|l| (*l).clone())
             };
+            let images = if t.name.ends_with(":update") {
+                images.get(&resource).cloned().unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             TargetSummary {
+                images,
                 name: t.name.clone(),
                 resource,
                 target_type: t.target_type,

@@ -4,8 +4,11 @@
 
 mod bad_input;
 mod ci_action;
+mod ci_compose;
+mod ci_images;
 mod ci_local;
 mod ci_output;
+mod docker_env;
 mod golden;
 mod harness;
 mod signals;

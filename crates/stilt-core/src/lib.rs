@@ -24,4 +24,4 @@ pub use manifest::{
 };
 pub use session::{Session, Target, TargetState, TargetType};
 pub use tiltfile_error::TiltfileError;
-pub use verdict::{Verdict, verdict};
+pub use verdict::{EnvironmentFailure, Verdict, verdict};

@@ -36,22 +36,28 @@ pub enum Verdict {
     },
 }
 
+/// Something the run needs from its machine failed (the Docker daemon, the cluster
+/// connection): not the user's fault, and no point waiting for the timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentFailure {
+    /// What failed, e.g. `failed to connect to the Docker daemon at unix:///…: …`.
+    pub error: String,
+    /// The target that needed it.
+    pub target: Option<String>,
+}
+
 /// Decides whether a ci run is over. `targets` need not be sorted; `start_time` is the process
-/// start; `cluster_error` is a failing cluster connection when any enabled resource needs one.
+/// start; `environment` is a failure of the machine (Docker daemon, cluster) that ends the run
+/// before anything else is looked at.
 pub fn verdict(
     targets: &[Target],
     ci: &CiSettings,
     start_time: DateTime<Utc>,
     now: DateTime<Utc>,
-    cluster_error: Option<&str>,
+    environment: Option<&EnvironmentFailure>,
 ) -> Verdict {
-    if let Some(err) = cluster_error {
-        let _ = err;
-        return Verdict::Failure {
-            error: "cluster connection failed".to_string(),
-            class: FailureClass::Environment,
-            target: None,
-        };
+    if let Some(e) = environment {
+        return Verdict::Failure { error: e.error.clone(), class: FailureClass::Environment, target: e.target.clone() };
     }
     let mut sorted: Vec<&Target> = targets.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -312,12 +318,14 @@ mod tests {
     }
 
     #[test]
-    fn cluster_error_comes_first() {
+    fn environment_failure_comes_first() {
         let ts = vec![tiltfile_ok(), target("a:update", TargetType::Job, done(1, 2, "x"))];
-        match verdict(&ts, &ci("1m", "5m"), t0(), secs(1), Some("refused")) {
-            Verdict::Failure { error, class, .. } => {
-                assert_eq!(error, "cluster connection failed");
+        let env = EnvironmentFailure { error: "docker refused".into(), target: Some("b:update".into()) };
+        match verdict(&ts, &ci("1m", "5m"), t0(), secs(1), Some(&env)) {
+            Verdict::Failure { error, class, target } => {
+                assert_eq!(error, "docker refused");
                 assert_eq!(class, FailureClass::Environment);
+                assert_eq!(target.as_deref(), Some("b:update"));
             }
             v => panic!("{v:?}"),
         }

@@ -242,6 +242,15 @@ impl DockerClient {
         }
     }
 
+    /// The id (`sha256:…`) of `image` (a ref or an id), or `None` when the daemon has no such image.
+    pub async fn image_id(&self, image: &str) -> Result<Option<String>, DockerError> {
+        match self.docker.inspect_image(image).await {
+            Ok(i) => Ok(i.id),
+            Err(BollardError::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(source) => Err(DockerError { action: format!("inspect image {image:?}"), source }),
+        }
+    }
+
     /// Removes an image (forced: every tag of it goes). A missing image is not an error.
     pub async fn remove_image(&self, image: &str) -> Result<(), DockerError> {
         match self

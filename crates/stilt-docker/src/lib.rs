@@ -10,12 +10,14 @@
 //! ```
 
 mod client;
+pub mod compose;
 mod context;
 mod error;
 pub mod ignore;
 pub mod reference;
 
 pub use client::{BUILD_LABEL, BuildRequest, Builder, BuiltImage, DockerClient, PushedImage};
+pub use compose::{ComposeError, ComposeProject, ServiceSpec};
 pub use context::{ContextPlan, ContextStats};
 pub use error::{BuildError, ConnectError, DockerError, PushError, Step};
 pub use ignore::{PatternError, PatternMatcher};

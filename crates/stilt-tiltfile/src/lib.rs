@@ -15,8 +15,8 @@
 //! `image_ref.rs`; Dockerfile `FROM`s: `dockerfile.rs`; kubeconfig: `kubeconfig.rs`.
 //!
 //! **Modes** ([`EvalMode`]): `stilt alpha tiltfile-result` evaluates every builtin as data;
-//! `stilt ci` fails the load at builtins whose resources it cannot run yet (image builds,
-//! Kubernetes, docker-compose) with `stilt does not support <builtin> yet`.
+//! `stilt ci` fails the load at builtins whose resources it cannot run yet (Kubernetes
+//! deploys) with `stilt does not support <builtin> yet`.
 //!
 //! **Dialect:** top-level `if`/`for`/`while`, `set`, recursion, global reassignment, keyword-only
 //! args; names bound by `load()` stay in the loading file. Relative paths resolve against the
@@ -73,8 +73,8 @@ pub type SpawnHook = Arc<dyn Fn(u32) + Send + Sync>;
 /// What the evaluation is for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EvalMode {
-    /// `stilt ci`: builtins whose resources stilt cannot run yet (image builds, Kubernetes,
-    /// docker-compose) fail the load with `stilt does not support <builtin> yet`.
+    /// `stilt ci`: builtins whose resources stilt cannot run yet (Kubernetes deploys) fail the
+    /// load with `stilt does not support <builtin> yet`.
     #[default]
     Ci,
     /// `stilt alpha tiltfile-result`: every builtin is evaluated as data; nothing is built or

@@ -375,6 +375,7 @@ mod tests {
             start: None,
             duration_seconds: 1.5,
             declared_at: Some(SourceLocation { file: "/ws/Tiltfile".into(), line: 7, col: 1 }),
+            images: Vec::new(),
         }
     }
 

@@ -49,7 +49,6 @@ const APPEND_KEYS: &[&str] = &[
 
 fn docker_compose<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
     let ctx = Ctx::get(eval);
-    ctx.require_result_mode(name)?;
     let params = &["configPaths", "env_file?", "project_name?", "profiles?", "wait?"];
     let a = Args::unpack(name, params, args, eval.heap())?;
     let v = a.get(0).unwrap_or_else(Value::new_none);
@@ -321,7 +320,6 @@ const DC_RESOURCE_PARAMS: &[&str] = &[
 
 fn dc_resource<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
     let ctx = Ctx::get(eval);
-    ctx.require_result_mode(name)?;
     let a = Args::unpack(name, DC_RESOURCE_PARAMS, args, eval.heap())?;
     let svc = a.req_str(0)?;
     if svc.is_empty() {

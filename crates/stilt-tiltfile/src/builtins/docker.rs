@@ -3,8 +3,8 @@
 //!
 //! Arguments follow Tilt's Go unpackers (positional order included, see tiltfile-api.md §4).
 //! Nothing is built: each call records an [`ImageDecl`]; refs are rewritten for the default
-//! registry and dependencies resolved after the Tiltfile ran (`assembly.rs`). In `stilt ci`
-//! the two build builtins fail with `stilt does not support <builtin> yet`.
+//! registry and dependencies resolved after the Tiltfile ran (`assembly.rs`); the engine
+//! builds them.
 
 use super::add;
 use crate::args::{Args, cmd_argv, sequence, stringable};
@@ -136,7 +136,6 @@ fn container_args(a: &Args<'_>, i: usize) -> BResult<Option<Vec<String>>> {
 
 fn docker_build<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
     let ctx = Ctx::get(eval);
-    ctx.require_result_mode(name)?;
     let a = Args::unpack(name, DOCKER_BUILD_PARAMS, args, eval.heap())?;
     let (text, image) = parse_ref(&a)?;
     let context = path_param(&a, 1, ctx, "Argument 2 (context)")?;
@@ -260,7 +259,6 @@ const CUSTOM_BUILD_PARAMS: &[&str] = &[
 
 fn custom_build<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
     let ctx = Ctx::get(eval);
-    ctx.require_result_mode(name)?;
     let a = Args::unpack(name, CUSTOM_BUILD_PARAMS, args, eval.heap())?;
     let (text, image) = parse_ref(&a)?;
     let command_argv = cmd_argv(&a, 1)?;
