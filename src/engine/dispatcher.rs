@@ -95,6 +95,9 @@ pub struct Dispatcher {
     watchers: HashMap<usize, JoinHandle<()>>,
 }
 
+/// How long a container must have been ready before the run can succeed (see `run`).
+const CONTAINER_STABLE: Duration = Duration::from_secs(1);
+
 /// At the end, container logs are taken until none came for this long…
 const CONTAINER_LOG_QUIET: Duration = Duration::from_millis(150);
 /// …or for at most this long.
@@ -143,6 +146,12 @@ impl Dispatcher {
             let now = Utc::now();
             let v =
                 verdict(&targets, &self.state.ci, self.state.start_time, now, self.state.environment_failure.as_ref());
+            // A container that crashes right after it started is seen running first: success
+            // waits until every container has been ready for a moment.
+            let v = match (v, self.containers_stable_at()) {
+                (Verdict::Success, Some(at)) if at > now => Verdict::Running { recheck_at: Some(at) },
+                (v, _) => v,
+            };
             match v {
                 Verdict::Success => return self.finish(targets, None).await,
                 Verdict::Failure { error, class, target } => {
@@ -168,6 +177,19 @@ impl Dispatcher {
                 }
             }
         }
+    }
+
+    /// When the most recently ready container will have stayed ready for [`CONTAINER_STABLE`].
+    fn containers_stable_at(&self) -> Option<chrono::DateTime<Utc>> {
+        let stable = chrono::Duration::from_std(CONTAINER_STABLE).unwrap_or_default();
+        self.state
+            .resources
+            .iter()
+            .filter_map(|r| match &r.runtime {
+                RuntimePhase::Container { ready: true, last_ready: Some(t), .. } => Some(*t + stable),
+                _ => None,
+            })
+            .max()
     }
 
     /// Ends the run at once with `failure` (used before the engine could start).
