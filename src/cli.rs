@@ -12,6 +12,15 @@ use args::{AlphaCommand, Cli, Command, GetWhat};
 use clap::Parser;
 use stilt_core::ExitCode;
 
+/// The Tiltfile path of `-f FILE`, made absolute against the current directory.
+pub(crate) fn absolute_tiltfile(file: &std::path::Path) -> std::path::PathBuf {
+    if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        std::env::current_dir().map_or_else(|_| file.to_path_buf(), |d| d.join(file))
+    }
+}
+
 /// Parses argv and runs the command. Never returns.
 pub fn main() -> ! {
     let cli = match Cli::try_parse() {

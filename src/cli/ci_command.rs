@@ -75,11 +75,7 @@ fn install_signal_handlers(tx: UnboundedSender<Shutdown>) {
 pub async fn run(args: CiArgs) -> ExitCode {
     let start_time = crate::process_start_time();
     let color = use_color();
-    let tiltfile: PathBuf = if args.file.is_absolute() {
-        args.file.clone()
-    } else {
-        std::env::current_dir().map_or_else(|_| args.file.clone(), |d| d.join(&args.file))
-    };
+    let tiltfile: PathBuf = super::absolute_tiltfile(&args.file);
     let (shutdown_tx, mut shutdown_rx) = unbounded_channel();
     install_signal_handlers(shutdown_tx);
 

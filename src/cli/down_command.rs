@@ -11,13 +11,10 @@
 use crate::error_chain::error_chain;
 use clap::Args;
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use stilt_core::{ExitCode, ResourceTarget};
 use stilt_docker::DockerClient;
 use stilt_docker::compose::DownOptions;
-use stilt_tiltfile::{EvalMode, EvalOptions, LogLevel};
 
 /// `stilt down` flags.
 #[derive(Debug, Args)]
@@ -35,26 +32,7 @@ pub struct DownArgs {
 
 /// Runs the command.
 pub async fn run(args: DownArgs) -> ExitCode {
-    let tiltfile = if args.file.is_absolute() {
-        args.file.clone()
-    } else {
-        std::env::current_dir().map_or_else(|_| args.file.clone(), |d| d.join(&args.file))
-    };
-    let opts = EvalOptions {
-        tiltfile,
-        args: args.tiltfile_args.clone(),
-        subcommand: "down".into(),
-        env: std::env::vars().collect(),
-        log: Arc::new(|level, line: &str| {
-            let mut err = std::io::stderr().lock();
-            let _ = match level {
-                LogLevel::Info => writeln!(err, "{line}"),
-                LogLevel::Warn => writeln!(err, "WARNING: {line}"),
-            };
-        }),
-        on_spawn: None,
-        mode: EvalMode::ResultOnly,
-    };
+    let opts = super::tiltfile_result::data_eval_options(&args.file, args.tiltfile_args.clone(), "down");
     let result = match tokio::task::spawn_blocking(move || stilt_tiltfile::evaluate(opts)).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => {

@@ -9,7 +9,7 @@
 
 use clap::Args;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use stilt_core::{ExitCode, TiltfileResult};
 use stilt_tiltfile::{EvalMode, EvalOptions, LogLevel};
@@ -39,17 +39,13 @@ pub fn to_json(result: &TiltfileResult) -> serde_json::Value {
     v
 }
 
-/// Runs the command.
-pub fn run(args: &TiltfileResultArgs) -> ExitCode {
-    let tiltfile = if args.file.is_absolute() {
-        args.file.clone()
-    } else {
-        std::env::current_dir().map_or_else(|_| args.file.clone(), |d| d.join(&args.file))
-    };
-    let opts = EvalOptions {
-        tiltfile,
-        args: args.tiltfile_args.clone(),
-        subcommand: "tiltfile-result".into(),
+/// Options to evaluate the Tiltfile `file` as data (nothing is built or started), its log on
+/// stderr; `stilt alpha tiltfile-result` and `stilt down` evaluate this way.
+pub fn data_eval_options(file: &Path, args: Vec<String>, subcommand: &str) -> EvalOptions {
+    EvalOptions {
+        tiltfile: super::absolute_tiltfile(file),
+        args,
+        subcommand: subcommand.into(),
         env: std::env::vars().collect(),
         log: Arc::new(|level, line: &str| {
             let mut err = std::io::stderr().lock();
@@ -60,7 +56,12 @@ pub fn run(args: &TiltfileResultArgs) -> ExitCode {
         }),
         on_spawn: None,
         mode: EvalMode::ResultOnly,
-    };
+    }
+}
+
+/// Runs the command.
+pub fn run(args: &TiltfileResultArgs) -> ExitCode {
+    let opts = data_eval_options(&args.file, args.tiltfile_args.clone(), "tiltfile-result");
     let (result, stats) = stilt_tiltfile::evaluate_with_stats(opts);
     if args.timing {
         let own = stats.total.saturating_sub(stats.subprocess_time);

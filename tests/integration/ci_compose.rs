@@ -124,8 +124,7 @@ fn compose_build_section_is_built_by_stilt() {
     out.expect_code(0);
     let logs = container_logs(&format!("{u}-svc-1"));
     assert!(logs.contains(&format!("tok-{u}")), "{logs}");
-    let stilt = &out.report()["stilt"]["targets"];
-    let t = stilt.as_array().unwrap().iter().find(|t| t["name"] == "svc:update").unwrap();
+    let t = out.stilt_target("svc:update");
     assert_eq!(t["images"][0]["builder"], "compose");
     assert!(t["images"][0]["ref"].as_str().unwrap().starts_with(&format!("{u}-svc:tilt-")));
 }

@@ -14,12 +14,7 @@ fn is_content_tag(r: &str, name: &str) -> bool {
 }
 
 fn images_of<'a>(out: &'a crate::harness::Output, target: &str) -> &'a Vec<serde_json::Value> {
-    out.report()["stilt"]["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == target)
-        .unwrap_or_else(|| panic!("no target {target}"))["images"]
+    out.stilt_target(target)["images"]
         .as_array()
         .unwrap_or_else(|| panic!("{target} has no images: {}", out.report()["stilt"]))
 }
@@ -104,7 +99,7 @@ fn a_failing_run_step_fails_the_update_naming_the_step() {
     assert!(msg.contains("failed to build image") && msg.contains("step 3/4"), "{msg}");
     assert!(case.system_out.unwrap().as_str().contains(&format!("boom-{u}")), "the build log tail is in system-out");
     assert_eq!(out.report()["stilt"]["failureClass"], "UpdateFailed");
-    assert!(out.case("app:runtime").status.is_skipped_case_like());
+    assert!(out.case("app:runtime").status.is_skipped_case());
 }
 
 #[test]
@@ -259,25 +254,8 @@ fn two_services_share_one_build() {
     .run();
     let _down = Down(out.dir.clone());
     out.expect_code(0);
-    let built: usize = ["one:update", "two:update"]
-        .iter()
-        .map(|t| {
-            out.report()["stilt"]["targets"].as_array().unwrap().iter().find(|x| x["name"] == *t).unwrap()["images"]
-                .as_array()
-                .map_or(0, Vec::len)
-        })
-        .sum();
+    let built: usize =
+        ["one:update", "two:update"].iter().map(|t| out.stilt_target(t)["images"].as_array().map_or(0, Vec::len)).sum();
     assert_eq!(built, 1, "built once, reused by the other service");
     assert!(out.stdout.contains("already built in this run"), "{}", out.stdout);
-}
-
-/// JUnit statuses of targets that never ran.
-trait SkippedLike {
-    fn is_skipped_case_like(&self) -> bool;
-}
-
-impl SkippedLike for TestCaseStatus {
-    fn is_skipped_case_like(&self) -> bool {
-        matches!(self, TestCaseStatus::Skipped { .. })
-    }
 }

@@ -190,6 +190,16 @@ impl Output {
             .clone()
     }
 
+    /// A target's entry in the JSON report's `stilt.targets`.
+    pub fn stilt_target(&self, name: &str) -> &serde_json::Value {
+        self.report()["stilt"]["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no target {name} in stilt.targets"))
+    }
+
     /// A resource's log file.
     pub fn log_file(&self, resource: &str) -> String {
         std::fs::read_to_string(self.dir.join("out/logs").join(format!("{resource}.log"))).unwrap()

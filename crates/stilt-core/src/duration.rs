@@ -20,7 +20,7 @@ pub struct GoDuration {
 #[error("invalid duration {input:?}: {reason}")]
 pub struct ParseDurationError {
     input: String,
-    reason: &'static str,
+    reason: String,
 }
 
 impl GoDuration {
@@ -60,7 +60,7 @@ impl GoDuration {
     /// Parses Go's duration syntax: an optional sign, then one or more `<decimal><unit>` with
     /// units `ns`, `us`, `µs`, `μs`, `ms`, `s`, `m`, `h`. `"0"` alone is allowed.
     pub fn parse(input: &str) -> Result<Self, ParseDurationError> {
-        let err = |reason| ParseDurationError { input: input.to_string(), reason };
+        let err = |reason: &str| ParseDurationError { input: input.to_string(), reason: reason.to_string() };
         let mut s = input;
         let mut neg = false;
         if let Some(rest) = s.strip_prefix('-') {
@@ -95,8 +95,8 @@ impl GoDuration {
                 "s" => 1_000_000_000,
                 "m" => 60_000_000_000,
                 "h" => 3_600_000_000_000,
-                "" => return Err(err("missing unit")),
-                _ => return Err(err("unknown unit")),
+                "" => return Err(err("missing unit (ns, us, ms, s, m or h)")),
+                _ => return Err(err(&format!("unknown unit {unit:?}"))),
             };
             if num.contains('.') {
                 all_integral = false;

@@ -17,24 +17,12 @@ use stilt_docker::compose::{
     ComposeError, ComposeProject, ContainerEvent, ContainerStatus, DownOptions, DownSummary, ServiceSpec,
 };
 
-const NOT_UP: &str = "the Docker test environment is not up: run `scripts/test-env up` and \
-                      `eval \"$(scripts/test-env env)\"`";
+mod common;
+
+use common::{base, docker};
 
 /// How long anything in a container may take to happen.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{NOT_UP} ({name} is not set)"))
-}
-
-async fn docker() -> DockerClient {
-    env("DOCKER_HOST");
-    DockerClient::connect().await.unwrap_or_else(|e| panic!("{NOT_UP}: {e}"))
-}
-
-fn base() -> String {
-    env("STILT_TEST_BASE_IMAGE")
-}
 
 /// A project name no other test (or run) uses.
 fn unique_project() -> String {

@@ -7,21 +7,9 @@ use std::path::Path;
 
 use stilt_docker::{BuildError, BuildRequest, Builder, DockerClient};
 
-const NOT_UP: &str = "the Docker test environment is not up: run `scripts/test-env up` and \
-                      `eval \"$(scripts/test-env env)\"`";
+mod common;
 
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{NOT_UP} ({name} is not set)"))
-}
-
-async fn docker() -> DockerClient {
-    env("DOCKER_HOST");
-    DockerClient::connect().await.unwrap_or_else(|e| panic!("{NOT_UP}: {e}"))
-}
-
-fn base() -> String {
-    env("STILT_TEST_BASE_IMAGE")
-}
+use common::{base, docker, env};
 
 fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);

@@ -1,64 +1,27 @@
 //! Go-style durations (`10s`, `1m30s`, `500ms`, `1.5h`), the syntax compose uses for
-//! healthcheck timings and `stop_grace_period`.
+//! healthcheck timings and `stop_grace_period`, read with stilt-core's [`GoDuration`] (the
+//! parser of `--timeout` and `ci_settings`).
 
 use std::time::Duration;
 
 use serde_json::Value;
+use stilt_core::GoDuration;
 
 use super::value::describe;
 
 /// Reads a duration value: a Go duration string (a bare `0` is allowed).
 pub(super) fn duration(v: &Value) -> Result<Duration, String> {
     match v {
-        Value::String(s) => parse_go_duration(s),
+        Value::String(s) => {
+            let d = GoDuration::parse(s.trim()).map_err(|e| e.to_string())?;
+            if d.as_nanos() < 0 {
+                return Err(format!("invalid duration {s:?}: durations cannot be negative"));
+            }
+            Ok(d.to_std())
+        }
         Value::Number(n) if n.as_u64() == Some(0) => Ok(Duration::ZERO),
         other => Err(format!("expected a duration like \"10s\" or \"1m30s\", got {}", describe(other))),
     }
-}
-
-#[allow(clippy::cast_precision_loss)] // only a bound
-const MAX_NANOS: f64 = u64::MAX as f64;
-
-fn parse_go_duration(text: &str) -> Result<Duration, String> {
-    let invalid = |why: &str| format!("invalid duration {text:?}: {why}");
-    let s = text.trim();
-    let s = s.strip_prefix('+').unwrap_or(s);
-    if s.starts_with('-') {
-        return Err(invalid("durations cannot be negative"));
-    }
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if s.is_empty() {
-        return Err(invalid("empty"));
-    }
-    // Nanoseconds: every unit is a whole number of them, so `500ms` is exact.
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let number_end = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_end);
-        let value: f64 = number.parse().map_err(|_| invalid("expected a number before each unit"))?;
-        let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_end);
-        let nanos = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => return Err(invalid("missing unit (ns, us, ms, s, m or h)")),
-            _ => return Err(invalid(&format!("unknown unit {unit:?}"))),
-        };
-        total += value * nanos;
-        rest = after;
-    }
-    if total >= MAX_NANOS {
-        return Err(invalid("out of range"));
-    }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked above, never negative
-    Ok(Duration::from_nanos(total.round() as u64))
 }
 
 #[cfg(test)]
