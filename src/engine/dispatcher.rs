@@ -186,7 +186,9 @@ impl Dispatcher {
             .resources
             .iter()
             .filter_map(|r| match &r.runtime {
-                RuntimePhase::Container { ready: true, last_ready: Some(t), .. } => Some(*t + stable),
+                RuntimePhase::Container { health: ContainerHealth::Ready, last_ready: Some(t), .. } => {
+                    Some(*t + stable)
+                }
                 _ => None,
             })
             .max()
@@ -267,13 +269,11 @@ impl Dispatcher {
             Ok(Deployed { container: Some((id, name)) }) => {
                 self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
                 self.state.resources[i].runtime = RuntimePhase::Container {
-                    id: id.clone(),
                     name,
                     start: now,
-                    pending: Some("container-created".into()),
-                    ready: false,
+                    health: ContainerHealth::Pending("container-created".into()),
+                    changed: now,
                     last_ready: None,
-                    error: None,
                 };
                 let project = self.deployments.compose.get(&i).map(|c| c.project.name.clone()).unwrap_or_default();
                 let docker = self.deployments.docker.clone();
@@ -304,52 +304,36 @@ impl Dispatcher {
     /// Applies a compose container's new state.
     fn container_changed(&mut self, i: usize, status: &Result<stilt_docker::compose::ContainerStatus, String>) {
         let now = Utc::now();
-        let RuntimePhase::Container { name, pending, ready, last_ready, error, .. } =
-            &mut self.state.resources[i].runtime
-        else {
+        let r = &mut self.state.resources[i];
+        let RuntimePhase::Container { name, health: current, changed, last_ready, .. } = &mut r.runtime else {
             return;
         };
-        if error.is_some() {
+        if matches!(current, ContainerHealth::Failed(_)) {
             return;
         }
         let health = match status {
             Ok(s) => classify(name, s),
             Err(e) => ContainerHealth::Failed(format!("container {name} could not be inspected: {e}")),
         };
-        let mut became_ready = false;
-        let mut message = None;
-        match health {
-            ContainerHealth::Pending(reason) => {
-                *pending = Some(reason);
-                *ready = false;
+        let message = match (&*current, &health) {
+            (_, ContainerHealth::Failed(e)) => Some((Level::Error, e.clone())),
+            (ContainerHealth::Pending(_), ContainerHealth::Starting) => {
+                Some((Level::Info, format!("Container {name} is running; waiting for its health check")))
             }
-            ContainerHealth::Starting => {
-                if pending.take().is_some() {
-                    message = Some(format!("Container {name} is running; waiting for its health check"));
-                }
-                *ready = false;
+            (c, ContainerHealth::Ready) if *c != ContainerHealth::Ready => {
+                Some((Level::Info, format!("Container {name} is ready")))
             }
-            ContainerHealth::Ready => {
-                *pending = None;
-                if !*ready {
-                    message = Some(format!("Container {name} is ready"));
-                }
-                *ready = true;
-                *last_ready = Some(now);
-                became_ready = true;
-            }
-            ContainerHealth::Failed(e) => {
-                *ready = false;
-                message = Some(e.clone());
-                *error = Some((e, now));
-            }
+            _ => None,
+        };
+        if health == ContainerHealth::Ready {
+            *last_ready = Some(now);
+            r.ever_ready = true;
         }
-        let failed = error.is_some();
-        if became_ready {
-            self.state.resources[i].ever_ready = true;
+        if *current != health {
+            *changed = now;
+            *current = health;
         }
-        if let Some(m) = message {
-            let level = if failed { Level::Error } else { Level::Info };
+        if let Some((level, m)) = message {
             self.log(i, LogSource::Runtime, level, false, m);
         }
     }

@@ -3,6 +3,7 @@
 //! Executors never touch it; they send messages and the dispatcher applies them here. The
 //! scheduler and the session builder are pure functions of it.
 
+use super::container_health::ContainerHealth;
 use crate::exec::image_build::ImageBuildRecord;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
@@ -64,20 +65,16 @@ pub enum RuntimePhase {
     NotStarted,
     /// The container exists.
     Container {
-        /// Container id.
-        id: String,
         /// Container name (`project-service-1`).
         name: String,
         /// When the deploy finished.
         start: DateTime<Utc>,
-        /// Why it is not running yet, if it is not.
-        pending: Option<String>,
-        /// Ready now.
-        ready: bool,
-        /// Last time it was ready.
+        /// What its last state means; `Failed` is final.
+        health: ContainerHealth,
+        /// When `health` last changed (the finish time once it failed).
+        changed: DateTime<Utc>,
+        /// Last time it was seen ready.
         last_ready: Option<DateTime<Utc>>,
-        /// Failure text and when it was seen.
-        error: Option<(String, DateTime<Utc>)>,
     },
 }
 

@@ -3,6 +3,7 @@
 //! Pure: the same state and holds give the same targets. The dispatcher calls it after every
 //! change, hands the result to the verdict, the status API and the reporters.
 
+use super::container_health::ContainerHealth;
 use super::engine_state::{EngineState, ResourceState, RuntimePhase, ServePhase, TiltfilePhase, UpdatePhase};
 use super::scheduler::Schedule;
 use stilt_core::session::{SESSION_NAME, SessionMetadata, SessionSpec, SessionStatus};
@@ -101,18 +102,20 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule) -> Vec<Target> {
 /// The `<name>:runtime` state of a docker-compose resource.
 fn container_state(r: &ResourceState, wants_start: bool, pending_reason: impl Fn() -> String) -> Option<TargetState> {
     match &r.runtime {
-        RuntimePhase::Container { error: Some((error, finish)), start, .. } => Some(TargetState::Terminated {
-            start_time: Some(*start),
-            finish_time: Some(*finish),
-            error: error.clone(),
-            grace_status: String::new(),
+        RuntimePhase::Container { start, health, changed, last_ready, .. } => Some(match health {
+            ContainerHealth::Failed(error) => TargetState::Terminated {
+                start_time: Some(*start),
+                finish_time: Some(*changed),
+                error: error.clone(),
+                grace_status: String::new(),
+            },
+            ContainerHealth::Pending(reason) => TargetState::Waiting { wait_reason: reason.clone() },
+            ContainerHealth::Starting | ContainerHealth::Ready => TargetState::Active {
+                start_time: Some(*start),
+                ready: *health == ContainerHealth::Ready,
+                last_ready_time: *last_ready,
+            },
         }),
-        RuntimePhase::Container { pending: Some(reason), ready: false, .. } => {
-            Some(TargetState::Waiting { wait_reason: reason.clone() })
-        }
-        RuntimePhase::Container { start, ready, last_ready, .. } => {
-            Some(TargetState::Active { start_time: Some(*start), ready: *ready, last_ready_time: *last_ready })
-        }
         RuntimePhase::NotStarted if r.update != UpdatePhase::NotStarted => {
             Some(TargetState::Waiting { wait_reason: "waiting-for-deploy".into() })
         }

@@ -28,52 +28,50 @@ pub async fn watch_container(
     container: String,
     tx: UnboundedSender<ExecMsg>,
 ) {
-    {
-        let mut logs = std::pin::pin!(docker.compose_logs(&container));
-        let mut events = std::pin::pin!(docker.compose_events(&project));
-        let mut logs_open = true;
-        let mut events_open = true;
-        let mut last = None;
-        loop {
-            match docker.compose_status(&container).await {
-                Ok(status) if last.as_ref() != Some(&status) => {
-                    if !status.running && logs_open {
-                        // The container is done: its last lines explain why, so they go first.
-                        let _ = tokio::time::timeout(LAST_LINES, async {
-                            while let Some(Ok(line)) = logs.next().await {
-                                let _ = tx.send(ExecMsg::Output { resource, source: LogSource::Runtime, line });
-                            }
-                        })
-                        .await;
-                        logs_open = false;
-                    }
-                    last = Some(status.clone());
-                    let _ = tx.send(ExecMsg::Container { resource, status: Ok(status) });
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    let _ = tx.send(ExecMsg::Container { resource, status: Err(error_chain(&e)) });
-                    return;
-                }
-            }
-            // Wait for a reason to look again, forwarding log lines meanwhile.
-            let tick = tokio::time::sleep(POLL);
-            tokio::pin!(tick);
-            loop {
-                tokio::select! {
-                    line = logs.next(), if logs_open => match line {
-                        Some(Ok(line)) => {
+    let mut logs = std::pin::pin!(docker.compose_logs(&container));
+    let mut events = std::pin::pin!(docker.compose_events(&project));
+    let mut logs_open = true;
+    let mut events_open = true;
+    let mut last = None;
+    loop {
+        match docker.compose_status(&container).await {
+            Ok(status) if last.as_ref() != Some(&status) => {
+                if !status.running && logs_open {
+                    // The container is done: its last lines explain why, so they go first.
+                    let _ = tokio::time::timeout(LAST_LINES, async {
+                        while let Some(Ok(line)) = logs.next().await {
                             let _ = tx.send(ExecMsg::Output { resource, source: LogSource::Runtime, line });
                         }
-                        Some(Err(_)) | None => logs_open = false,
-                    },
-                    ev = events.next(), if events_open => match ev {
-                        Some(Ok(ev)) if ev.container_id == container => break,
-                        Some(Ok(_)) => {}
-                        Some(Err(_)) | None => events_open = false,
-                    },
-                    () = &mut tick => break,
+                    })
+                    .await;
+                    logs_open = false;
                 }
+                last = Some(status.clone());
+                let _ = tx.send(ExecMsg::Container { resource, status: Ok(status) });
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = tx.send(ExecMsg::Container { resource, status: Err(error_chain(&e)) });
+                return;
+            }
+        }
+        // Wait for a reason to look again, forwarding log lines meanwhile.
+        let tick = tokio::time::sleep(POLL);
+        tokio::pin!(tick);
+        loop {
+            tokio::select! {
+                line = logs.next(), if logs_open => match line {
+                    Some(Ok(line)) => {
+                        let _ = tx.send(ExecMsg::Output { resource, source: LogSource::Runtime, line });
+                    }
+                    Some(Err(_)) | None => logs_open = false,
+                },
+                ev = events.next(), if events_open => match ev {
+                    Some(Ok(ev)) if ev.container_id == container => break,
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => events_open = false,
+                },
+                () = &mut tick => break,
             }
         }
     }
