@@ -8,6 +8,7 @@
 
 pub mod duration;
 pub mod exit_code;
+pub mod image_ref;
 pub mod location;
 pub mod manifest;
 pub mod micro_time;
@@ -17,6 +18,7 @@ pub mod verdict;
 
 pub use duration::GoDuration;
 pub use exit_code::{ExitCode, FailureClass};
+pub use image_ref::{ImageRef, RefError};
 pub use location::SourceLocation;
 pub use manifest::{
     CiSettings, Cmd, Link, LocalTarget, Manifest, Probe, ProbeAction, ResourceTarget, TiltfileResult, TriggerMode,

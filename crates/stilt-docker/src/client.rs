@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 
 use crate::context::{ContextPlan, ContextStats, stream_tar};
 use crate::error::{BuildError, ConnectError, DockerError, PushError, Step};
-use crate::reference::{ImageRef, content_tag};
+use stilt_core::image_ref::{ImageRef, content_tag};
 
 /// Where `Docker::connect_with_defaults` goes when `DOCKER_HOST` is unset.
 const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";

@@ -14,13 +14,13 @@ pub mod compose;
 mod context;
 mod error;
 pub mod ignore;
-pub mod reference;
 
 pub use client::{BUILD_LABEL, BuildRequest, Builder, BuiltImage, DockerClient, PushedImage};
 pub use compose::{ComposeError, ComposeProject, ServiceSpec};
 pub use context::{ContextPlan, ContextStats};
 pub use error::{BuildError, ConnectError, DockerError, PushError, Step};
 pub use ignore::{PatternError, PatternMatcher};
-pub use reference::{
-    ImageRef, RefError, TAG_PREFIX, content_tag, escape_name, replace_registry, single_name_content_tag,
+pub use stilt_core::image_ref::{
+    ImageRef, RefError, TAG_PREFIX, content_tag, escape_name, replace_registry, replace_registry_name,
+    single_name_content_tag,
 };

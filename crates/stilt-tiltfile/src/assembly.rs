@@ -18,12 +18,12 @@
 
 use crate::LogLevel;
 use crate::context::Ctx;
-use crate::image_ref::{ImageRef, RefSelector, replace_registry};
 use crate::k8s::{self, ImageField};
 use crate::state::{ImageDecl, K8sObject, State};
 use regex::Regex;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
+use stilt_core::image_ref::{ImageRef, RefSelector, replace_registry};
 use stilt_core::manifest::{DockerComposeTarget, ImageTarget, K8sImageLocation, K8sKindInfo, K8sTarget, PortForward};
 use stilt_core::{Link, Manifest, ResourceTarget, SourceLocation, TiltfileError, TriggerMode};
 
@@ -61,7 +61,8 @@ impl Images {
             parsed.iter().map(|r| RefSelector { image: r.clone(), exact: r.tag.is_some() }).collect();
         // Two builds of one repository with different tags: all of them match exactly.
         for i in 0..selectors.len() {
-            let shared = (0..selectors.len()).any(|j| j != i && parsed[j].name() == parsed[i].name());
+            let shared =
+                (0..selectors.len()).any(|j| j != i && parsed[j].normalized_name() == parsed[i].normalized_name());
             if shared {
                 selectors[i].exact = true;
             }

@@ -12,7 +12,7 @@
 //! matched and ordered, docker-compose services). Errors: `errors.rs`; Go-compatible details
 //! (paths, quoting, durations, regexps): `go_compat.rs`; `while` support: `while_rewrite.rs`;
 //! tabs: `detab.rs`; `ext://`: `extensions.rs`; Kubernetes objects: `k8s/`; image refs:
-//! `image_ref.rs`; Dockerfile `FROM`s: `dockerfile.rs`; kubeconfig: `kubeconfig.rs`.
+//! `stilt_core::image_ref`; Dockerfile `FROM`s: `dockerfile.rs`; kubeconfig: `kubeconfig.rs`.
 //!
 //! **Modes** ([`EvalMode`]): `stilt alpha tiltfile-result` evaluates every builtin as data;
 //! `stilt ci` fails the load at builtins whose resources it cannot run yet (Kubernetes
@@ -37,7 +37,6 @@ mod errors;
 mod eval;
 mod extensions;
 mod go_compat;
-mod image_ref;
 mod k8s;
 mod kubeconfig;
 mod loader;

@@ -329,7 +329,7 @@ fn dc_resource<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Eval
         None => None,
         Some(v) => {
             let s = v.unpack_str().ok_or_else(|| format!("image arg must be a string; got {}", v.get_type()))?;
-            crate::image_ref::ImageRef::parse(s).map_err(|e| format!("parsing image {s:?}: {e}"))?;
+            stilt_core::ImageRef::parse(s).map_err(|e| format!("parsing image {s:?}: {}", e.reason))?;
             Some(s.to_string())
         }
     };

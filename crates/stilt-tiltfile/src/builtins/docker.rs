@@ -10,7 +10,6 @@ use super::add;
 use crate::args::{Args, cmd_argv, sequence, stringable};
 use crate::context::Ctx;
 use crate::errors::BResult;
-use crate::image_ref::ImageRef;
 use crate::state::ImageDecl;
 use crate::values::{alloc_step, step_of};
 use starlark::environment::GlobalsBuilder;
@@ -18,6 +17,7 @@ use starlark::eval::{Arguments, Evaluator};
 use starlark::values::Value;
 use std::path::PathBuf;
 use stilt_core::Cmd;
+use stilt_core::image_ref::ImageRef;
 use stilt_core::manifest::{CustomBuild, DefaultRegistry, DockerBuild, ImageBuild, ImageTarget, LiveUpdateStep};
 
 pub(crate) fn register(b: &mut GlobalsBuilder) {
@@ -61,7 +61,7 @@ const DOCKER_BUILD_PARAMS: &[&str] = &[
 fn parse_ref(a: &Args<'_>) -> BResult<(String, ImageRef)> {
     let text = a.get(0).and_then(Value::unpack_str).ok_or_else(|| a.type_err(0, "string"))?.to_string();
     let r = ImageRef::parse(&text)
-        .map_err(|e| format!("Argument 1 (ref): can't parse {}: {e}", crate::go_compat::quote(&text)))?;
+        .map_err(|e| format!("Argument 1 (ref): can't parse {}: {}", crate::go_compat::quote(&text), e.reason))?;
     Ok((text, r))
 }
 
@@ -205,7 +205,7 @@ fn new_target(
 ) -> ImageTarget {
     ImageTarget {
         image_ref: text,
-        normalized_ref: image.full(),
+        normalized_ref: image.normalized_string(),
         local_ref: image.familiar_string(),
         cluster_ref: image.familiar_string(),
         match_exact: image.tag.is_some(),
@@ -288,7 +288,8 @@ fn custom_build<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Eva
     }
     let image_deps = a.str_list(14)?;
     for d in &image_deps {
-        ImageRef::parse(d).map_err(|e| format!("image_deps: can't parse {}: {e}", crate::go_compat::quote(d)))?;
+        ImageRef::parse(d)
+            .map_err(|e| format!("image_deps: can't parse {}: {}", crate::go_compat::quote(d), e.reason))?;
     }
     let env = a.str_map(15)?;
     let dir = match a.str(16)? {
