@@ -9,6 +9,8 @@
 pub mod duration;
 pub mod exit_code;
 pub mod image_ref;
+pub mod k8s_objects;
+pub mod k8s_pod;
 pub mod location;
 pub mod manifest;
 pub mod micro_time;
