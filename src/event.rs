@@ -100,6 +100,15 @@ pub enum Event {
         /// What was built.
         record: crate::exec::image_build::ImageBuildRecord,
     },
+    /// A built image was pushed to a registry (every record of that image gets the digest).
+    ImagePushed {
+        /// The build's ref as the Tiltfile wrote it.
+        image: String,
+        /// The ref pushed.
+        pushed_ref: String,
+        /// The registry's manifest digest.
+        digest: Option<String>,
+    },
     /// The session snapshot changed.
     SessionChanged(Arc<Session>),
     /// The run is over; the session is final. Reporters write their files now.

@@ -108,7 +108,14 @@ pub async fn run(args: CiArgs) -> ExitCode {
         pid: std::process::id(),
         environment_failure: None,
     };
-    let first = build_session(&state, build_targets(&state, &Schedule::default()), &identity, 0, false, String::new());
+    let first = build_session(
+        &state,
+        build_targets(&state, &Schedule::default(), Utc::now()),
+        &identity,
+        0,
+        false,
+        String::new(),
+    );
     let (session_tx, session_rx) = watch::channel(Arc::new(first));
     let outputs = Outputs { events: events.clone(), session: session_tx };
     let env: BTreeMap<String, String> = std::env::vars().collect();
@@ -222,8 +229,7 @@ async fn load_tiltfile(
     let loaded = match loaded {
         Some(Ok(Ok(result))) => match compose_deploys(&result.manifests) {
             Ok(compose) => {
-                deployments.compose = compose;
-                deployments.default_registry = result.cluster.default_registry.as_ref().map(|r| r.host.clone());
+                deployments.plan(&result, compose, args.context.clone(), args.namespace.clone());
                 Some(Ok(Ok(result)))
             }
             Err(e) => Some(Ok(Err(e))),

@@ -10,9 +10,11 @@ use super::engine_state::{EngineState, RuntimePhase, ServePhase, UpdatePhase};
 use super::scheduler::{Schedule, next_to_start};
 use super::session_builder::{SessionIdentity, build_session, build_targets};
 use crate::event::{Event, Failure, Level, LogLine, LogSource, Outcome};
+use crate::exec::cluster_handle::{ClusterHandle, ClusterTarget};
 use crate::exec::container_watch::watch_container;
 use crate::exec::exec_msg::ExecMsg;
 use crate::exec::image_build::{BuildEnv, DockerHandle, UpdateError};
+use crate::exec::k8s_deploy::{K8sDeploy, K8sDeployed};
 use crate::exec::local_process::{command_env, spawn};
 use crate::exec::probe::{ProbeJob, spawn_prober};
 use crate::exec::process_registry::ProcessRegistry;
@@ -21,7 +23,9 @@ use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use stilt_core::{EnvironmentFailure, ExitCode, FailureClass, Session, Verdict, verdict};
+use stilt_core::k8s_pod::{K8sRuntimeStatus, PodReadiness, PodSummary, runtime_status};
+use stilt_core::manifest::DefaultRegistry;
+use stilt_core::{EnvironmentFailure, ExitCode, FailureClass, ResourceTarget, Session, Verdict, verdict};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -61,15 +65,39 @@ pub struct Outputs {
     pub session: watch::Sender<Arc<Session>>,
 }
 
-/// What non-local resources need: the Docker connection and each compose service's plan.
+/// What non-local resources need: the Docker and cluster connections and each compose
+/// service's plan.
 #[derive(Debug, Clone, Default)]
 pub struct Deployments {
     /// The Docker connection, made on first use.
     pub docker: DockerHandle,
+    /// The Kubernetes connection, made on first use.
+    pub cluster: ClusterHandle,
     /// `default_registry` host, for `custom_build`'s `$EXPECTED_REGISTRY`.
     pub default_registry: Option<String>,
+    /// `default_registry(...)` as written.
+    pub registry_settings: Option<DefaultRegistry>,
+    /// `k8s_upsert_timeout_secs`.
+    pub upsert_timeout: Duration,
     /// Validated compose services, by resource index.
     pub compose: HashMap<usize, ComposeDeploy>,
+}
+
+impl Deployments {
+    /// Fills in what the loaded Tiltfile asks for; `compose` are its validated services.
+    pub fn plan(
+        &mut self,
+        result: &stilt_core::TiltfileResult,
+        compose: HashMap<usize, ComposeDeploy>,
+        context: Option<String>,
+        namespace: Option<String>,
+    ) {
+        self.compose = compose;
+        self.default_registry = result.cluster.default_registry.as_ref().map(|r| r.host.clone());
+        self.registry_settings.clone_from(&result.cluster.default_registry);
+        self.upsert_timeout = Duration::from_secs(u64::from(result.update_settings.k8s_upsert_timeout_secs.max(1)));
+        self.cluster = ClusterHandle::new(ClusterTarget { env: result.environment.clone(), context, namespace });
+    }
 }
 
 /// The engine's run loop.
@@ -94,6 +122,9 @@ pub struct Dispatcher {
     /// Container watchers, by resource index.
     watchers: HashMap<usize, JoinHandle<()>>,
 }
+
+/// A Kubernetes resource's runtime status and its newest pod's (name, kubectl status).
+type K8sView = (K8sRuntimeStatus, Option<(String, String)>);
 
 /// How long a container must have been ready before the run can succeed (see `run`).
 const CONTAINER_STABLE: Duration = Duration::from_secs(1);
@@ -142,14 +173,21 @@ impl Dispatcher {
     pub async fn run(mut self, mut shutdown: UnboundedReceiver<Shutdown>) -> (Outcome, Arc<Session>) {
         loop {
             self.start_what_we_can();
-            let targets = build_targets(&self.state, &self.schedule);
             let now = Utc::now();
+            let targets = build_targets(&self.state, &self.schedule, now);
             let v =
                 verdict(&targets, &self.state.ci, self.state.start_time, now, self.state.environment_failure.as_ref());
             // A container that crashes right after it started is seen running first: success
             // waits until every container has been ready for a moment.
             let v = match (v, self.containers_stable_at()) {
                 (Verdict::Success, Some(at)) if at > now => Verdict::Running { recheck_at: Some(at) },
+                (v, _) => v,
+            };
+            // A failing pod within its grace period is re-judged when the period ends.
+            let v = match (v, self.grace_ends_after(now)) {
+                (Verdict::Running { recheck_at }, Some(at)) => {
+                    Verdict::Running { recheck_at: Some(recheck_at.map_or(at, |r| r.min(at))) }
+                }
                 (v, _) => v,
             };
             match v {
@@ -168,7 +206,7 @@ impl Dispatcher {
                         }
                         sig = shutdown.recv() => {
                             if let Some(sig) = sig {
-                                let targets = build_targets(&self.state, &self.schedule);
+                                let targets = build_targets(&self.state, &self.schedule, Utc::now());
                                 return self.finish(targets, Some(sig.failure())).await;
                             }
                         }
@@ -194,9 +232,24 @@ impl Dispatcher {
             .max()
     }
 
+    /// The next end of a Kubernetes resource's grace period after `now`.
+    fn grace_ends_after(&self, now: chrono::DateTime<Utc>) -> Option<chrono::DateTime<Utc>> {
+        let grace = self.state.ci.k8s_grace_period.map(stilt_core::GoDuration::to_std).filter(|g| !g.is_zero())?;
+        let grace = chrono::Duration::from_std(grace).ok()?;
+        self.state
+            .resources
+            .iter()
+            .filter_map(|r| match &r.runtime {
+                RuntimePhase::K8s { deployed_at, .. } => Some(*deployed_at + grace),
+                _ => None,
+            })
+            .filter(|at| *at > now)
+            .min()
+    }
+
     /// Ends the run at once with `failure` (used before the engine could start).
     pub async fn abort(self, failure: Failure) -> (Outcome, Arc<Session>) {
-        let targets = build_targets(&self.state, &self.schedule);
+        let targets = build_targets(&self.state, &self.schedule, Utc::now());
         self.finish(targets, Some(failure)).await
     }
 
@@ -244,9 +297,15 @@ impl Dispatcher {
     fn start_update_job(&mut self, i: usize) {
         let images = self.state.resources[i].manifest.image_targets().to_vec();
         let prebuilt = images.iter().filter_map(|t| self.state.built_image(&t.image_ref).cloned()).collect();
-        let deploy = match self.deployments.compose.get(&i) {
-            Some(c) => Deploy::Compose(Box::new(c.clone())),
-            None => Deploy::None,
+        let deploy = match (self.deployments.compose.get(&i), &self.state.resources[i].manifest.target) {
+            (Some(c), _) => Deploy::Compose(Box::new(c.clone())),
+            (None, ResourceTarget::K8s(t)) => Deploy::K8s(Box::new(K8sDeploy {
+                target: t.clone(),
+                cluster: self.deployments.cluster.clone(),
+                default_registry: self.deployments.registry_settings.clone(),
+                upsert_timeout: self.deployments.upsert_timeout,
+            })),
+            (None, _) => Deploy::None,
         };
         let env = BuildEnv {
             docker: self.deployments.docker.clone(),
@@ -266,7 +325,11 @@ impl Dispatcher {
         let now = Utc::now();
         let UpdatePhase::Running { start } = self.state.resources[i].update else { return };
         match result {
-            Ok(Deployed { container: Some((id, name)) }) => {
+            Ok(Deployed { k8s: Some(k), .. }) => {
+                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
+                self.k8s_deployed(i, *k);
+            }
+            Ok(Deployed { container: Some((id, name)), .. }) => {
                 self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
                 self.state.resources[i].runtime = RuntimePhase::Container {
                     name,
@@ -285,7 +348,7 @@ impl Dispatcher {
                 });
                 self.watchers.insert(i, watcher);
             }
-            Ok(Deployed { container: None }) => {
+            Ok(Deployed { container: None, k8s: None }) => {
                 self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
                 self.state.resources[i].ever_ready = true;
             }
@@ -299,6 +362,100 @@ impl Dispatcher {
                 self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: Some(e.message) };
             }
         }
+    }
+
+    /// Records a Kubernetes deploy and starts watching the resource's pods.
+    fn k8s_deployed(&mut self, i: usize, k: K8sDeployed) {
+        let now = Utc::now();
+        let r = &mut self.state.resources[i];
+        let ResourceTarget::K8s(t) = &r.manifest.target else { return };
+        let mode = PodReadiness::parse(&t.pod_readiness).unwrap_or_default();
+        r.runtime = RuntimePhase::K8s {
+            mode,
+            deployed_at: now,
+            job_complete: k.job_complete,
+            pods: Vec::new(),
+            changed: now,
+            last_ready: None,
+        };
+        self.k8s_status_changed(i, None);
+        if k.watches.is_empty() || mode == PodReadiness::Ignore {
+            return;
+        }
+        let (tx, err_tx) = (self.exec_tx.clone(), self.exec_tx.clone());
+        let watcher = tokio::spawn(stilt_k8s::watch_pods(
+            k.cluster,
+            k.watches,
+            move |pods| {
+                let _ = tx.send(ExecMsg::Pods { resource: i, pods });
+            },
+            move |error| {
+                let _ = err_tx.send(ExecMsg::PodWatchError { resource: i, error });
+            },
+        ));
+        self.watchers.insert(i, watcher);
+    }
+
+    /// Applies a Kubernetes resource's new set of pods.
+    fn pods_changed(&mut self, i: usize, pods: &[serde_json::Value]) {
+        let before = self.k8s_status(i);
+        if let RuntimePhase::K8s { pods: current, .. } = &mut self.state.resources[i].runtime {
+            *current = pods.iter().map(PodSummary::from_json).collect();
+        }
+        self.k8s_status_changed(i, before.as_ref());
+    }
+
+    /// The runtime status of a Kubernetes resource and the newest pod's (name, display status).
+    fn k8s_status(&self, i: usize) -> Option<K8sView> {
+        let RuntimePhase::K8s { mode, job_complete, pods, .. } = &self.state.resources[i].runtime else {
+            return None;
+        };
+        let (status, pod) = runtime_status(*mode, true, *job_complete, pods);
+        Some((status, pod.map(|p| (p.name.clone(), p.display_status()))))
+    }
+
+    /// Logs what changed since `before` and keeps readiness bookkeeping.
+    fn k8s_status_changed(&mut self, i: usize, before: Option<&K8sView>) {
+        let now = Utc::now();
+        let Some(after) = self.k8s_status(i) else { return };
+        if before == Some(&after) {
+            return;
+        }
+        let (status, pod) = after.clone();
+        let r = &mut self.state.resources[i];
+        if let RuntimePhase::K8s { changed, last_ready, .. } = &mut r.runtime {
+            if before.map(|b| &b.0) != Some(&status) {
+                *changed = now;
+            }
+            if matches!(status, K8sRuntimeStatus::Ok { .. }) {
+                *last_ready = Some(now);
+                r.ever_ready = true;
+            }
+        }
+        let pod_changed = before.map(|b| &b.1) != Some(&pod);
+        let (level, text) = match (&status, &pod) {
+            (K8sRuntimeStatus::Error { message }, _) => (Level::Error, message.clone()),
+            (K8sRuntimeStatus::Ok { succeeded: true }, Some((name, _))) => {
+                (Level::Info, format!("Pod {name} succeeded"))
+            }
+            (K8sRuntimeStatus::Ok { .. }, Some((name, s))) => (Level::Info, format!("Pod {name} is ready ({s})")),
+            (K8sRuntimeStatus::Ok { succeeded: true }, None) => (Level::Info, "Job complete".to_string()),
+            (K8sRuntimeStatus::Pending { .. }, Some((name, s))) if pod_changed => {
+                (Level::Info, format!("Pod {name}: {s}"))
+            }
+            (K8sRuntimeStatus::Pending { reason }, None) => (Level::Info, format!("Waiting: {reason}")),
+            (K8sRuntimeStatus::Ok { .. }, None) | (K8sRuntimeStatus::Pending { .. }, Some(_)) => return,
+        };
+        self.log(i, LogSource::Runtime, level, false, text);
+    }
+
+    /// Records a push on every record of the image, and tells the reporters.
+    fn image_pushed(&mut self, image: String, pushed_ref: String, digest: Option<String>) {
+        for rec in self.state.resources.iter_mut().flat_map(|r| r.images.iter_mut()).filter(|rec| rec.image == image) {
+            rec.digest.clone_from(&digest);
+            rec.pushed_ref = Some(pushed_ref.clone());
+        }
+        let _ = self.outputs.events.send(Event::ImagePushed { image, pushed_ref, digest });
     }
 
     /// Applies a compose container's new state.
@@ -426,6 +583,17 @@ impl Dispatcher {
             }
             ExecMsg::UpdateFinished { resource, result } => self.finish_update(resource, result),
             ExecMsg::Container { resource, status } => self.container_changed(resource, &status),
+            ExecMsg::Pods { resource, pods } => self.pods_changed(resource, &pods),
+            ExecMsg::PodWatchError { resource, error } => {
+                self.log(
+                    resource,
+                    LogSource::Runtime,
+                    Level::Warn,
+                    false,
+                    format!("Pod watch failed (retrying): {error}"),
+                );
+            }
+            ExecMsg::ImagePushed { image, pushed_ref, digest } => self.image_pushed(image, pushed_ref, digest),
             ExecMsg::Probe { resource, pid, ready, detail } => {
                 let r = &mut self.state.resources[resource];
                 let ServePhase::Running { pid: current, ready: was_ready, last_ready, .. } = &mut r.serve else {

@@ -8,6 +8,7 @@ use crate::exec::image_build::ImageBuildRecord;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
+use stilt_core::k8s_pod::{PodReadiness, PodSummary};
 use stilt_core::{CiSettings, EnvironmentFailure, Manifest, TiltfileError};
 
 /// The update (`cmd`) side of a resource.
@@ -58,7 +59,8 @@ pub enum ServePhase {
     },
 }
 
-/// The runtime side of a docker-compose resource: its container.
+/// The runtime side of a docker-compose resource (its container) or a Kubernetes resource
+/// (its pods).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuntimePhase {
     /// Not deployed yet.
@@ -72,6 +74,21 @@ pub enum RuntimePhase {
         /// What its last state means; `Failed` is final.
         health: ContainerHealth,
         /// When `health` last changed (the finish time once it failed).
+        changed: DateTime<Utc>,
+        /// Last time it was seen ready.
+        last_ready: Option<DateTime<Utc>>,
+    },
+    /// The objects of a Kubernetes resource were applied.
+    K8s {
+        /// `pod_readiness`.
+        mode: PodReadiness,
+        /// When the apply finished (the start time of the runtime target, as in Tilt).
+        deployed_at: DateTime<Utc>,
+        /// A Job had completed at apply time.
+        job_complete: bool,
+        /// The resource's pods as last seen.
+        pods: Vec<PodSummary>,
+        /// When the runtime status last changed.
         changed: DateTime<Utc>,
         /// Last time it was seen ready.
         last_ready: Option<DateTime<Utc>>,

@@ -6,8 +6,10 @@
 use super::container_health::ContainerHealth;
 use super::engine_state::{EngineState, ResourceState, RuntimePhase, ServePhase, TiltfilePhase, UpdatePhase};
 use super::scheduler::Schedule;
+use chrono::{DateTime, Utc};
+use stilt_core::k8s_pod::{K8sRuntimeStatus, PodReadiness, newest_pod, runtime_status};
 use stilt_core::session::{SESSION_NAME, SessionMetadata, SessionSpec, SessionStatus};
-use stilt_core::{ResourceTarget, Session, Target, TargetState, TargetType};
+use stilt_core::{CiSettings, ResourceTarget, Session, Target, TargetState, TargetType};
 
 /// Identity of the Session object across snapshots.
 #[derive(Debug, Clone)]
@@ -16,8 +18,8 @@ pub struct SessionIdentity {
     pub uid: String,
 }
 
-/// The targets of the current state, sorted by name.
-pub fn build_targets(state: &EngineState, schedule: &Schedule) -> Vec<Target> {
+/// The targets of the current state at `now` (grace periods depend on it), sorted by name.
+pub fn build_targets(state: &EngineState, schedule: &Schedule, now: DateTime<Utc>) -> Vec<Target> {
     let mut targets = vec![tiltfile_target(&state.tiltfile)];
     for (i, r) in state.resources.iter().enumerate() {
         let name = &r.manifest.name;
@@ -94,6 +96,27 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule) -> Vec<Target> {
                 state,
             });
         }
+        if let ResourceTarget::K8s(t) = &r.manifest.target {
+            let mode = PodReadiness::parse(&t.pod_readiness).unwrap_or_default();
+            // Tilt drops the runtime target of a pod_readiness='ignore' resource that was
+            // deployed and has no pods.
+            let omitted = mode == PodReadiness::Ignore
+                && r.enabled
+                && matches!(&r.runtime, RuntimePhase::K8s { pods, .. } if newest_pod(pods).is_none());
+            if !omitted {
+                let state = if r.enabled {
+                    k8s_runtime_state(r, mode, &state.ci, now, wants_start, pending_reason)
+                } else {
+                    Some(TargetState::Disabled {})
+                };
+                targets.push(Target {
+                    name: format!("{name}:runtime"),
+                    target_type: if mode == PodReadiness::Succeeded { TargetType::Job } else { TargetType::Server },
+                    resources: vec![name.clone()],
+                    state,
+                });
+            }
+        }
     }
     targets.sort_by(|a, b| a.name.cmp(&b.name));
     targets
@@ -116,12 +139,64 @@ fn container_state(r: &ResourceState, wants_start: bool, pending_reason: impl Fn
                 last_ready_time: *last_ready,
             },
         }),
-        RuntimePhase::NotStarted if r.update != UpdatePhase::NotStarted => {
+        RuntimePhase::NotStarted | RuntimePhase::K8s { .. } if r.update != UpdatePhase::NotStarted => {
             Some(TargetState::Waiting { wait_reason: "waiting-for-deploy".into() })
         }
-        RuntimePhase::NotStarted if wants_start => Some(TargetState::Waiting { wait_reason: pending_reason() }),
-        RuntimePhase::NotStarted => None,
+        RuntimePhase::NotStarted | RuntimePhase::K8s { .. } if wants_start => {
+            Some(TargetState::Waiting { wait_reason: pending_reason() })
+        }
+        RuntimePhase::NotStarted | RuntimePhase::K8s { .. } => None,
     }
+}
+
+/// The `<name>:runtime` state of a Kubernetes resource (Tilt's `conv.go` for k8s runtime
+/// targets); the outer `None` drops the target.
+fn k8s_runtime_state(
+    r: &ResourceState,
+    mode: PodReadiness,
+    ci: &CiSettings,
+    now: DateTime<Utc>,
+    wants_start: bool,
+    pending_reason: impl Fn() -> String,
+) -> Option<TargetState> {
+    let RuntimePhase::K8s { deployed_at, job_complete, pods, changed, last_ready, .. } = &r.runtime else {
+        return match r.update {
+            UpdatePhase::NotStarted if !wants_start => None,
+            UpdatePhase::NotStarted => Some(TargetState::Waiting { wait_reason: pending_reason() }),
+            _ => Some(TargetState::Waiting { wait_reason: "waiting-for-deploy".into() }),
+        };
+    };
+    let (status, pod) = runtime_status(mode, true, *job_complete, pods);
+    Some(match status {
+        K8sRuntimeStatus::Ok { succeeded: true } => TargetState::Terminated {
+            start_time: Some(*deployed_at),
+            finish_time: None,
+            error: String::new(),
+            grace_status: String::new(),
+        },
+        K8sRuntimeStatus::Ok { succeeded: false } => {
+            TargetState::Active { start_time: Some(*deployed_at), ready: true, last_ready_time: *last_ready }
+        }
+        K8sRuntimeStatus::Error { message } => {
+            let grace_status = match ci.k8s_grace_period.map(stilt_core::GoDuration::to_std) {
+                Some(g) if !g.is_zero() => {
+                    let grace = chrono::Duration::from_std(g).unwrap_or(chrono::Duration::MAX);
+                    if now - *deployed_at < grace { "Tolerated" } else { "Exceeded" }.to_string()
+                }
+                _ => String::new(),
+            };
+            TargetState::Terminated {
+                start_time: Some(*deployed_at),
+                finish_time: Some(*changed),
+                error: message,
+                grace_status,
+            }
+        }
+        K8sRuntimeStatus::Pending { .. } if pod.is_some_and(|p| p.phase == "Running") => {
+            TargetState::Active { start_time: Some(*deployed_at), ready: false, last_ready_time: *last_ready }
+        }
+        K8sRuntimeStatus::Pending { reason } => TargetState::Waiting { wait_reason: reason },
+    })
 }
 
 fn tiltfile_target(phase: &TiltfilePhase) -> Target {

@@ -71,4 +71,27 @@ pub enum ExecMsg {
         /// The new state, or why it is unknown.
         status: Result<ContainerStatus, String>,
     },
+    /// A built image was pushed to a registry.
+    ImagePushed {
+        /// The build's ref as the Tiltfile wrote it.
+        image: String,
+        /// The ref pushed.
+        pushed_ref: String,
+        /// The manifest digest the registry reported.
+        digest: Option<String>,
+    },
+    /// The pods of a Kubernetes resource changed: all of them now, as the apiserver's JSON.
+    Pods {
+        /// Resource index.
+        resource: usize,
+        /// Every pod the resource's watches see.
+        pods: Vec<serde_json::Value>,
+    },
+    /// A pod watch failed (it is retried).
+    PodWatchError {
+        /// Resource index.
+        resource: usize,
+        /// What failed.
+        error: String,
+    },
 }

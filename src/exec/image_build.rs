@@ -36,6 +36,9 @@ pub struct ImageBuildRecord {
     /// The registry digest, once pushed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// The ref pushed to a registry, if it was pushed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed_ref: Option<String>,
     /// Seconds the build took.
     pub duration_seconds: f64,
 }
@@ -124,6 +127,7 @@ pub async fn build_image(
         built_ref,
         image_id,
         digest: None,
+        pushed_ref: None,
         duration_seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -145,6 +149,7 @@ pub async fn build_compose_image(
         built_ref: built.ref_with_tag,
         image_id: built.id,
         digest: None,
+        pushed_ref: None,
         duration_seconds: start.elapsed().as_secs_f64(),
     })
 }

@@ -1,5 +1,5 @@
 //! The update of a resource that is not local: its image builds in dependency order, then its
-//! deploy (a docker-compose service's container). One task per update; it reports each built
+//! deploy (a docker-compose service's container, or Kubernetes objects). One task per update; it reports each built
 //! image as it lands and the whole update's result at the end.
 //!
 //! Images another resource already built in this run are reused, not rebuilt: the dispatcher
@@ -8,6 +8,7 @@
 use super::dockerfile_refs::BuiltDep;
 use super::exec_msg::ExecMsg;
 use super::image_build::{BuildEnv, ImageBuildRecord, UpdateError, build_compose_image, build_image};
+use super::k8s_deploy::{K8sDeploy, K8sDeployed, deploy_k8s};
 use crate::error_chain::error_chain;
 use stilt_core::manifest::ImageTarget;
 use stilt_docker::BuildRequest;
@@ -30,6 +31,8 @@ pub enum Deploy {
     None,
     /// A docker-compose service.
     Compose(Box<ComposeDeploy>),
+    /// Kubernetes objects.
+    K8s(Box<K8sDeploy>),
 }
 
 /// One resource's update.
@@ -46,10 +49,12 @@ pub struct UpdateJob {
 }
 
 /// What a successful update leaves running.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Deployed {
     /// The container of a compose service: (id, name).
     pub container: Option<(String, String)>,
+    /// The objects of a Kubernetes resource.
+    pub k8s: Option<Box<K8sDeployed>>,
 }
 
 /// Runs `job` in its own task; the dispatcher hears `ImageBuilt` per image, then `UpdateFinished`.
@@ -74,7 +79,11 @@ async fn run(job: &UpdateJob) -> Result<Deployed, UpdateError> {
         let _ = env.tx.send(ExecMsg::ImageBuilt { resource: env.resource, record });
     }
     match &job.deploy {
-        Deploy::None => Ok(Deployed { container: None }),
+        Deploy::None => Ok(Deployed::default()),
+        Deploy::K8s(d) => {
+            let deployed = deploy_k8s(env, d, &job.images, &built).await?;
+            Ok(Deployed { k8s: Some(Box::new(deployed)), ..Deployed::default() })
+        }
         Deploy::Compose(c) => {
             // The service runs the image its `docker_build` made (the last target: deps come
             // first), else builds its own `build:` section, else runs `image:` as it is.
@@ -103,7 +112,7 @@ async fn run(job: &UpdateJob) -> Result<Deployed, UpdateError> {
                 .compose_up(&c.project, &c.spec, &image, |line| env.log(line))
                 .await
                 .map_err(|e| UpdateError::update(error_chain(&e)))?;
-            Ok(Deployed { container: Some((id, c.spec.container_name.clone())) })
+            Ok(Deployed { container: Some((id, c.spec.container_name.clone())), ..Deployed::default() })
         }
     }
 }

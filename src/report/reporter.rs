@@ -138,6 +138,12 @@ impl Reporter {
                 Event::ImageBuilt { resource, record } => {
                     self.images.entry(resource.to_string()).or_default().push(record);
                 }
+                Event::ImagePushed { image, pushed_ref, digest } => {
+                    for rec in self.images.values_mut().flatten().filter(|r| r.image == image) {
+                        rec.digest.clone_from(&digest);
+                        rec.pushed_ref = Some(pushed_ref.clone());
+                    }
+                }
                 Event::SessionChanged(_) => {}
                 Event::RunFinished { session, outcome } => {
                     self.finish(&session, &outcome);

@@ -6,6 +6,7 @@
 //! Where to start: [`manifest`] for what a Tiltfile means, [`session`] for the live status that
 //! `stilt get session` prints, [`verdict`] for the exit rules, [`exit_code`] for exit codes.
 
+pub mod cluster_product;
 pub mod duration;
 pub mod exit_code;
 pub mod image_ref;
@@ -18,6 +19,7 @@ pub mod session;
 pub mod tiltfile_error;
 pub mod verdict;
 
+pub use cluster_product::ClusterProduct;
 pub use duration::GoDuration;
 pub use exit_code::{ExitCode, FailureClass};
 pub use image_ref::{ImageRef, RefError};

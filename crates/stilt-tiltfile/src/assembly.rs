@@ -702,7 +702,7 @@ fn k8s_target(
             || !k8s::pod_template_paths(o).is_empty()
             || k8s::kind(o) == "Pod";
         if kind_readiness.is_none() {
-            kind_readiness = loc.pod_readiness(o);
+            kind_readiness = loc.pod_readiness(o).or_else(|| builtin_pod_readiness(o));
         }
         for (f, r) in found {
             let build = images.find(&r);
@@ -739,6 +739,16 @@ fn k8s_target(
         discovery_strategy: String::new(),
     };
     Ok((target, ids))
+}
+
+/// Tilt's built-in kinds (`k8s_kind` defaults): a Job is ready when it succeeded, a
+/// CronJob's pods are not waited for.
+fn builtin_pod_readiness(o: &Json) -> Option<String> {
+    match (k8s::api_version(o), k8s::kind(o)) {
+        ("batch/v1", "Job") => Some("succeeded".to_string()),
+        ("batch/v1", "CronJob") => Some("ignore".to_string()),
+        _ => None,
+    }
 }
 
 /// Tilt's `UniqueNames`: the shortest name each workload wants alone.

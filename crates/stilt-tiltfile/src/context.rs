@@ -107,7 +107,10 @@ impl Ctx {
         allowed: &[String],
     ) -> Result<(), String> {
         let k = self.kube.get_or_init(|| crate::kubeconfig::kube_config(env));
-        if k.context.is_empty() || crate::kubeconfig::is_local_cluster(&k.cluster) || allowed.contains(&k.context) {
+        if k.context.is_empty()
+            || stilt_core::ClusterProduct::from_cluster_name(&k.cluster).is_dev_cluster()
+            || allowed.contains(&k.context)
+        {
             Ok(())
         } else {
             Err(k.context.clone())

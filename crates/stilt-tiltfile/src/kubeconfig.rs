@@ -44,24 +44,3 @@ pub(crate) fn kube_config(env: &BTreeMap<String, String>) -> KubeContext {
     };
     KubeContext { context: current.to_string(), namespace: field("namespace"), cluster: field("cluster") }
 }
-
-/// Whether a cluster name looks like a local development cluster (Tilt's `clusterid`
-/// products minikube, docker-desktop, microk8s, crc, kind, k3d, krucible, rancher-desktop,
-/// colima, orbstack).
-pub(crate) fn is_local_cluster(cluster: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "minikube",
-        "docker-for-desktop-cluster",
-        "docker-desktop",
-        "microk8s",
-        "api-crc-testing",
-        "krucible-",
-        "k3d-",
-        "rancher-desktop",
-        "colima",
-    ];
-    cluster == "kind"
-        || cluster.starts_with("kind-")
-        || cluster == "orbstack"
-        || PREFIXES.iter().any(|p| cluster.starts_with(p))
-}

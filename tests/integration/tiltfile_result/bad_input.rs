@@ -226,7 +226,11 @@ fn ci_mode_still_refuses_what_it_cannot_run() {
     // `stilt ci` must not silently accept resources it cannot run (see also
     // bad_input::unsupported_builtin_names_itself).
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("Tiltfile"), "local_resource('a', cmd='true')\nk8s_yaml(blob('apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: x}\\n'))\n").unwrap();
+    std::fs::write(
+        dir.path().join("Tiltfile"),
+        "local_resource('a', cmd='true')\nk8s_custom_deploy('a', 'x', 'y', [])\n",
+    )
+    .unwrap();
     let out = Command::new(stilt_bin())
         .args(["ci", "--port", "0"])
         .current_dir(dir.path())
@@ -234,5 +238,5 @@ fn ci_mode_still_refuses_what_it_cannot_run() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(5));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stilt does not support k8s_yaml yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stilt does not support k8s_custom_deploy yet"));
 }

@@ -73,7 +73,6 @@ pub(crate) fn yaml_objects(ctx: &Ctx, v: Value<'_>) -> BResult<Vec<serde_json::V
 
 fn k8s_yaml<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
     let ctx = Ctx::get(eval);
-    ctx.require_result_mode(name)?;
     let a = Args::unpack(name, &["yaml", "allow_duplicates?"], args, eval.heap())?;
     let allow_duplicates = a.bool_or(1, false)?;
     let v = a.get(0).unwrap_or_else(Value::new_none);
@@ -150,7 +149,6 @@ fn trigger_mode_arg(a: &Args<'_>, i: usize) -> BResult<Option<TriggerMode>> {
 
 fn k8s_resource<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
     let ctx = Ctx::get(eval);
-    ctx.require_result_mode(name)?;
     let a = Args::unpack(name, K8S_RESOURCE_PARAMS, args, eval.heap())?;
     let workload = a.str_or(0, "")?;
     let new_name = a.str_or(1, "")?;

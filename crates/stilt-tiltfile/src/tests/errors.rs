@@ -180,18 +180,15 @@ fn bad_duration_in_ci_settings() {
 #[test]
 fn unsupported_builtins_fail_at_the_call() {
     let f = Fixture::new();
-    let e = f.err("x = 1\nif x:\n    k8s_yaml('x.yaml')\n");
-    assert_eq!(e.message, "Error in k8s_yaml: stilt does not support k8s_yaml yet");
+    let e = f.err("x = 1\nif x:\n    k8s_custom_deploy('a', 'x', 'y', [])\n");
+    assert_eq!(e.message, "Error in k8s_custom_deploy: stilt does not support k8s_custom_deploy yet");
     assert_eq!(at(&e), loc("Tiltfile", 3, 5));
     // In `stilt ci`, what would start or deploy something fails; buttons are data.
     let e = f.err("v1alpha1.ui_button(name='b')\nv1alpha1.cmd(name='c', args=['true'])\n");
     assert_eq!(e.message, "Error in v1alpha1.cmd: stilt does not support v1alpha1.cmd yet");
     assert_eq!(at(&e), loc("Tiltfile", 2, 1));
-    for b in ["k8s_resource('x')", "k8s_custom_deploy('a', 'x', 'y', [])"] {
-        let e = f.err(&format!("{b}\n"));
-        let name = b.split('(').next().unwrap();
-        assert_eq!(e.message, format!("Error in {name}: stilt does not support {name} yet"));
-    }
+    let e = f.err("v1alpha1.kubernetes_apply(name='k', yaml='')\n");
+    assert_eq!(e.message, "Error in v1alpha1.kubernetes_apply: stilt does not support v1alpha1.kubernetes_apply yet");
 }
 
 #[test]

@@ -1,0 +1,27 @@
+//! stilt's Kubernetes executor: everything that talks to an apiserver.
+//!
+//! The engine hands it plain data — objects as JSON, already mutated by
+//! `stilt_core::k8s_objects` — and gets plain data back (applied objects, pod summaries), so
+//! the kube and k8s-openapi types stay inside this crate and the pure rules (which pod counts,
+//! when a resource is ready) stay testable without a cluster.
+//!
+//! - [`Cluster`]: the connection made from the kubeconfig, with the context's product;
+//! - [`LocalRegistry`]: the cluster's advertised registry (KEP-1755), which wins over
+//!   `default_registry` as in Tilt;
+//! - [`Cluster::apply`]: server-side apply in Tilt's order, recreating objects whose immutable
+//!   fields changed (how a changed Job runs again);
+//! - [`watch_pods`]: the pods a resource owns, as summaries, on every change;
+//! - [`Cluster::delete`]: what `stilt down` does.
+
+mod apply;
+mod cluster;
+mod delete;
+mod error;
+mod pods;
+mod registry;
+
+pub use apply::AppliedObject;
+pub use cluster::Cluster;
+pub use error::K8sError;
+pub use pods::{PodWatch, watch_pods};
+pub use registry::LocalRegistry;

@@ -1,0 +1,245 @@
+//! The deploy step of a Kubernetes resource: get its built images to the cluster, put their
+//! refs into the objects, apply them, and say which pods to watch.
+//!
+//! How an image reaches the cluster follows Tilt (spec §6.3–6.4): a registry the cluster
+//! advertises (KEP-1755) wins over `default_registry`; clusters whose nodes use the local
+//! Docker daemon (Docker Desktop, minikube, …) need nothing; kind without a registry gets the
+//! image loaded into its nodes with `kind load docker-image`; everything else pulls it from the
+//! registry the ref names, so it is pushed there through the Engine API.
+
+use super::cluster_handle::ClusterHandle;
+use super::dockerfile_refs::BuiltDep;
+use super::exec_msg::ExecMsg;
+use super::image_build::{BuildEnv, UpdateError};
+use crate::error_chain::error_chain;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use stilt_core::image_ref::{ImageRef, replace_registry};
+use stilt_core::k8s_objects::{pod_template_hashes, prepare_objects};
+use stilt_core::manifest::{DefaultRegistry, ImageBuild, K8sTarget};
+use stilt_core::{ClusterProduct, manifest::ImageTarget};
+use stilt_k8s::{AppliedObject, Cluster, LocalRegistry, PodWatch};
+
+/// A Kubernetes resource's deploy.
+#[derive(Debug, Clone)]
+pub struct K8sDeploy {
+    /// The objects and where images go.
+    pub target: K8sTarget,
+    /// The cluster connection.
+    pub cluster: ClusterHandle,
+    /// `default_registry(...)`.
+    pub default_registry: Option<DefaultRegistry>,
+    /// `update_settings(k8s_upsert_timeout_secs=...)`.
+    pub upsert_timeout: Duration,
+}
+
+/// What the deploy left in the cluster.
+#[derive(Debug, Clone)]
+pub struct K8sDeployed {
+    /// The cluster (for the pod watch).
+    pub cluster: Cluster,
+    /// The objects as stored.
+    pub applied: Vec<AppliedObject>,
+    /// Where this resource's pods are found.
+    pub watches: Vec<PodWatch>,
+    /// A Job among the objects had already completed (its pods may be gone).
+    pub job_complete: bool,
+}
+
+/// Where one image goes: pushed as `push_ref`, written into the YAML as `cluster_ref`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Destination {
+    push_repo: String,
+    cluster_repo: String,
+}
+
+fn destination(target: &ImageTarget, registry: Option<&LocalRegistry>) -> Destination {
+    match registry.and_then(|r| ImageRef::parse(&target.image_ref).ok().map(|i| (r, i))) {
+        Some((r, image)) => {
+            let from_cluster = if r.host_from_cluster.is_empty() { &r.host } else { &r.host_from_cluster };
+            Destination {
+                push_repo: replace_registry(&r.host, &image, ""),
+                cluster_repo: replace_registry(from_cluster, &image, ""),
+            }
+        }
+        None => Destination { push_repo: target.local_ref.clone(), cluster_repo: target.cluster_ref.clone() },
+    }
+}
+
+/// `repo:tag` → (`repo`, `tag`).
+fn split_tag(r: &str) -> (&str, &str) {
+    match r.rfind(':') {
+        Some(i) if !r[i..].contains('/') => (&r[..i], &r[i + 1..]),
+        _ => (r, "latest"),
+    }
+}
+
+/// Runs the deploy. `built` are the images of this run (this resource's and others').
+pub async fn deploy_k8s(
+    env: &BuildEnv,
+    d: &K8sDeploy,
+    images: &[ImageTarget],
+    built: &[BuiltDep],
+) -> Result<K8sDeployed, UpdateError> {
+    let cluster = d.cluster.get().await?;
+    let deployed: BTreeSet<&str> = d.target.image_locations.iter().filter_map(|l| l.build_ref.as_deref()).collect();
+    let mut injected = BTreeMap::new();
+    if !deployed.is_empty() {
+        let registry = d.cluster.local_registry(&cluster).await?;
+        if let Some(r) = &registry {
+            let ignored = d
+                .default_registry
+                .as_ref()
+                .map_or(String::new(), |dr| format!("; default_registry({:?}) is ignored, as in Tilt", dr.host));
+            env.log(format!("Cluster advertises registry {} ({}){ignored}", r.host, r.source));
+        }
+        for target in images.iter().filter(|t| deployed.contains(t.image_ref.as_str())) {
+            let Some(b) = built.iter().find(|b| b.selector == target.image_ref) else {
+                return Err(UpdateError::update(format!("image {} was not built", target.image_ref)));
+            };
+            let dest = destination(target, registry.as_ref());
+            let (_, tag) = split_tag(&b.built_ref);
+            let has_registry = registry.is_some() || d.default_registry.is_some();
+            deliver(env, &cluster, target, &b.built_ref, &dest, tag, has_registry).await?;
+            injected.insert(target.image_ref.clone(), format!("{}:{tag}", dest.cluster_repo));
+        }
+    }
+    let objects = prepare_objects(&d.target, &injected).map_err(|e| UpdateError::update(error_chain(&e)))?;
+    env.log("Applying objects to the cluster".to_string());
+    let applied = cluster
+        .apply(&objects, d.upsert_timeout)
+        .await
+        .map_err(|e| UpdateError { message: error_chain(&e), environment: e.is_environment() })?;
+    env.log("Objects applied to cluster:".to_string());
+    for a in &applied {
+        env.log(format!("  → {}", a.display_name()));
+    }
+    let watches = pod_watches(&d.target, &objects, &applied, &cluster.namespace);
+    let job_complete = applied.iter().any(AppliedObject::is_complete_job);
+    Ok(K8sDeployed { cluster, applied, watches, job_complete })
+}
+
+/// Gets one built image to the cluster.
+async fn deliver(
+    env: &BuildEnv,
+    cluster: &Cluster,
+    target: &ImageTarget,
+    built_ref: &str,
+    dest: &Destination,
+    tag: &str,
+    has_registry: bool,
+) -> Result<(), UpdateError> {
+    if let ImageBuild::Custom(c) = &target.build
+        && (c.disable_push || c.skips_local_docker)
+    {
+        env.log(format!("Not pushing {built_ref}: custom_build(disable_push/skips_local_docker)"));
+        return Ok(());
+    }
+    if cluster.product.shares_docker_daemon() && !has_registry {
+        env.log(format!(
+            "Not pushing {built_ref}: the {} cluster runs images from the local Docker daemon",
+            cluster.product.as_str()
+        ));
+        return Ok(());
+    }
+    if cluster.product == ClusterProduct::Kind && !has_registry && dest.push_repo == dest.cluster_repo {
+        return kind_load(env, cluster, built_ref).await;
+    }
+    let docker = env.docker.get().await?;
+    let push_ref = format!("{}:{tag}", dest.push_repo);
+    if push_ref != built_ref {
+        docker.tag(built_ref, &dest.push_repo, tag).await.map_err(|e| {
+            UpdateError::update(format!("failed to tag {built_ref} as {push_ref}: {}", error_chain(&e)))
+        })?;
+    }
+    env.log(format!("Pushing {push_ref}"));
+    let pushed = docker.push(&push_ref, |line| env.log(line)).await.map_err(|e| {
+        UpdateError::update(format!(
+            "failed to push {push_ref} (is the registry running and accepting pushes?): {}",
+            error_chain(&e)
+        ))
+    })?;
+    if let Some(digest) = &pushed.digest {
+        env.log(format!("Pushed {push_ref} ({digest})"));
+    }
+    let _ = env.tx.send(ExecMsg::ImagePushed {
+        image: target.image_ref.clone(),
+        pushed_ref: push_ref,
+        digest: pushed.digest,
+    });
+    Ok(())
+}
+
+/// `kind load docker-image REF --name CLUSTER`: kind's nodes get the image without a registry.
+async fn kind_load(env: &BuildEnv, cluster: &Cluster, built_ref: &str) -> Result<(), UpdateError> {
+    let name = cluster.cluster_name.strip_prefix("kind-").unwrap_or(&cluster.cluster_name);
+    env.log(format!("Loading {built_ref} into kind cluster {name}: kind load docker-image {built_ref} --name {name}"));
+    let out = tokio::process::Command::new("kind")
+        .args(["load", "docker-image", built_ref, "--name", name])
+        .env_clear()
+        .envs(&env.env)
+        .output()
+        .await
+        .map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                "the `kind` CLI is not on PATH".to_string()
+            } else {
+                e.to_string()
+            };
+            UpdateError {
+                message: format!(
+                    "failed to load {built_ref} into kind cluster {name:?}: {why}. Install kind, or let the \
+                     cluster advertise a registry (ConfigMap kube-public/local-registry-hosting) or set \
+                     default_registry() in the Tiltfile"
+                ),
+                environment: true,
+            }
+        })?;
+    for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
+        env.log(line.to_string());
+    }
+    if !out.status.success() {
+        return Err(UpdateError::update(format!(
+            "failed to load {built_ref} into kind cluster {name:?}: kind {}",
+            out.status
+        )));
+    }
+    Ok(())
+}
+
+/// The label selectors that find this resource's pods, per namespace.
+fn pod_watches(
+    target: &K8sTarget,
+    objects: &[serde_json::Value],
+    applied: &[AppliedObject],
+    default_ns: &str,
+) -> Vec<PodWatch> {
+    let hashes = pod_template_hashes(objects);
+    let mut watches = Vec::new();
+    if !hashes.is_empty() {
+        let namespaces: BTreeSet<&str> =
+            applied.iter().filter(|a| !a.namespace.is_empty()).map(|a| a.namespace.as_str()).collect();
+        let namespaces = if namespaces.is_empty() { BTreeSet::from([default_ns]) } else { namespaces };
+        let selector = format!("tilt.dev/pod-template-hash in ({})", hashes.join(","));
+        watches.extend(
+            namespaces.into_iter().map(|ns| PodWatch { namespace: ns.to_string(), selector: selector.clone() }),
+        );
+    }
+    for labels in &target.extra_pod_selectors {
+        let selector: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        watches.push(PodWatch { namespace: String::new(), selector: selector.join(",") });
+    }
+    watches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_tag;
+
+    #[test]
+    fn splits_tags_not_ports() {
+        assert_eq!(split_tag("127.0.0.1:29500/web:tilt-0123"), ("127.0.0.1:29500/web", "tilt-0123"));
+        assert_eq!(split_tag("127.0.0.1:29500/web"), ("127.0.0.1:29500/web", "latest"));
+        assert_eq!(split_tag("web:v1"), ("web", "v1"));
+    }
+}
