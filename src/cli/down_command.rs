@@ -1,18 +1,21 @@
-//! `stilt down [-f FILE] [--delete-volumes] [-- ARGS]`: removes what `stilt ci` left running
-//! (Tilt's `tilt down`). The Tiltfile is evaluated again (as data: nothing is built) and each
-//! docker-compose project of the enabled resources is taken down once: its containers and
-//! networks, and its volumes with `--delete-volumes`. Local resources need nothing: `stilt ci`
-//! stops their processes when it exits.
+//! `stilt down [-f FILE] [--context C] [--namespace NS] [--delete-namespaces] [--delete-volumes]
+//! [-- ARGS]`: removes what `stilt ci` left running (Tilt's `tilt down`). The Tiltfile is
+//! evaluated again (as data: nothing is built). The Kubernetes objects of the enabled resources
+//! are deleted, last resource and last object first, except objects annotated
+//! `tilt.dev/down-policy: keep` and — unless `--delete-namespaces` — Namespaces. Each
+//! docker-compose project is taken down once: its containers and networks, and its volumes with
+//! `--delete-volumes`. Local resources need nothing: `stilt ci` stops their processes when it
+//! exits.
 //!
 //! Exit codes: 0 done; 1 something could not be removed (every error is printed, nothing is
-//! skipped because of an earlier one); 4 the Docker daemon is unreachable; 5 the Tiltfile did
-//! not load.
+//! skipped because of an earlier one); 4 the Docker daemon or the cluster is unreachable; 5 the
+//! Tiltfile did not load.
 
 use crate::error_chain::error_chain;
 use clap::Args;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use stilt_core::{ExitCode, ResourceTarget};
+use stilt_core::{ExitCode, ResourceTarget, TiltfileResult};
 use stilt_docker::DockerClient;
 use stilt_docker::compose::DownOptions;
 
@@ -25,6 +28,15 @@ pub struct DownArgs {
     /// Also remove the compose projects' volumes.
     #[arg(long = "delete-volumes")]
     pub delete_volumes: bool,
+    /// Also delete Namespace objects the Tiltfile declares.
+    #[arg(long = "delete-namespaces")]
+    pub delete_namespaces: bool,
+    /// Kubernetes context to use.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Default namespace for objects without one.
+    #[arg(long)]
+    pub namespace: Option<String>,
     /// Tiltfile arguments (after `--`), selecting resources as in `stilt ci`.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub tiltfile_args: Vec<String>,
@@ -46,23 +58,89 @@ pub async fn run(args: DownArgs) -> ExitCode {
     };
     let enabled: BTreeSet<&str> = result.enabled_resources.iter().map(String::as_str).collect();
     let mut projects: Vec<&str> = Vec::new();
-    let mut k8s = 0;
+    let mut objects: Vec<serde_json::Value> = Vec::new();
     for m in result.manifests.iter().filter(|m| enabled.contains(m.name.as_str())) {
         match &m.target {
             ResourceTarget::DockerCompose(t) if !projects.contains(&t.project_name.as_str()) => {
                 projects.push(&t.project_name);
             }
-            ResourceTarget::K8s(_) | ResourceTarget::K8sCustomDeploy(_) => k8s += 1,
+            ResourceTarget::K8s(t) => objects.extend(t.objects.iter().cloned()),
+            ResourceTarget::K8sCustomDeploy(_) => {
+                eprintln!("WARNING: stilt does not run k8s_custom_deploy yet: resource {} left alone", m.name);
+            }
             _ => {}
         }
     }
-    if k8s > 0 {
-        eprintln!("WARNING: stilt does not deploy to Kubernetes yet: {k8s} Kubernetes resources left alone");
-    }
-    if projects.is_empty() {
+    if projects.is_empty() && objects.is_empty() {
         println!("Nothing to take down.");
         return ExitCode::SUCCESS;
     }
+    let mut code = ExitCode::SUCCESS;
+    if !objects.is_empty() {
+        code = delete_objects(&args, &result, objects).await;
+    }
+    if !projects.is_empty() {
+        let compose = down_compose(&args, &projects).await;
+        if code == ExitCode::SUCCESS {
+            code = compose;
+        }
+    }
+    code
+}
+
+/// Deletes the Kubernetes objects (in reverse of `objects`' order).
+async fn delete_objects(args: &DownArgs, result: &TiltfileResult, objects: Vec<serde_json::Value>) -> ExitCode {
+    let keep = |o: &serde_json::Value| {
+        o.pointer("/metadata/annotations/tilt.dev~1down-policy").and_then(serde_json::Value::as_str) == Some("keep")
+    };
+    let mut to_delete = Vec::new();
+    for o in objects {
+        let name = stilt_core::k8s_objects::object_display_name(&o);
+        if keep(&o) {
+            println!("Keeping {name} (annotation tilt.dev/down-policy: keep)");
+        } else if o.get("kind").and_then(serde_json::Value::as_str) == Some("Namespace") && !args.delete_namespaces {
+            println!("Keeping {name} (pass --delete-namespaces to delete namespaces)");
+        } else {
+            to_delete.push(o);
+        }
+    }
+    let cluster = match stilt_k8s::Cluster::connect(
+        &result.environment,
+        args.context.as_deref(),
+        args.namespace.as_deref(),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Error: {}", error_chain(&e));
+            return if e.is_environment() { ExitCode::ENVIRONMENT } else { ExitCode::RESOURCE_FAILED };
+        }
+    };
+    let timeout = std::time::Duration::from_secs(u64::from(result.update_settings.k8s_upsert_timeout_secs.max(1)));
+    match cluster.delete(&to_delete, timeout).await {
+        Ok(deleted) => {
+            println!("Deleted {} Kubernetes objects from context {}", deleted.len(), cluster.context);
+            for d in deleted {
+                println!("  → {d}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("Error: {}", error_chain(e));
+            }
+            if errors.iter().all(stilt_k8s::K8sError::is_environment) {
+                ExitCode::ENVIRONMENT
+            } else {
+                ExitCode::RESOURCE_FAILED
+            }
+        }
+    }
+}
+
+/// Takes each compose project down.
+async fn down_compose(args: &DownArgs, projects: &[&str]) -> ExitCode {
     let docker = match DockerClient::connect().await {
         Ok(d) => d,
         Err(e) => {
@@ -72,7 +150,7 @@ pub async fn run(args: DownArgs) -> ExitCode {
     };
     let mut failed = false;
     let options = DownOptions { remove_volumes: args.delete_volumes, stop_timeout: None };
-    for project in projects {
+    for &project in projects {
         match docker.compose_down(project, &options, |line| println!("{line}")).await {
             Ok(s) => println!(
                 "Removed docker-compose project {project}: {} containers, {} networks, {} volumes",

@@ -3,9 +3,10 @@
 //!
 //! How an image reaches the cluster follows Tilt (spec §6.3–6.4): a registry the cluster
 //! advertises (KEP-1755) wins over `default_registry`; clusters whose nodes use the local
-//! Docker daemon (Docker Desktop, minikube, …) need nothing; kind without a registry gets the
-//! image loaded into its nodes with `kind load docker-image`; everything else pulls it from the
-//! registry the ref names, so it is pushed there through the Engine API.
+//! Docker daemon (Docker Desktop, minikube, …) need nothing; kind and k3d without a registry
+//! get the image loaded into their nodes (`kind load docker-image`, `k3d image import`);
+//! everything else pulls it from the registry the ref names, so it is pushed there through the
+//! Engine API.
 
 use super::cluster_handle::ClusterHandle;
 use super::dockerfile_refs::BuiltDep;
@@ -142,8 +143,26 @@ async fn deliver(
         ));
         return Ok(());
     }
-    if cluster.product == ClusterProduct::Kind && !has_registry && dest.push_repo == dest.cluster_repo {
-        return kind_load(env, cluster, built_ref).await;
+    if !has_registry && dest.push_repo == dest.cluster_repo {
+        let name = &cluster.cluster_name;
+        match cluster.product {
+            ClusterProduct::Kind => {
+                let name = name.strip_prefix("kind-").unwrap_or(name);
+                return load_into_nodes(
+                    env,
+                    "kind",
+                    &["load", "docker-image", built_ref, "--name", name],
+                    built_ref,
+                    name,
+                )
+                .await;
+            }
+            ClusterProduct::K3d => {
+                let name = name.strip_prefix("k3d-").unwrap_or(name);
+                return load_into_nodes(env, "k3d", &["image", "import", built_ref, "-c", name], built_ref, name).await;
+            }
+            _ => {}
+        }
     }
     let docker = env.docker.get().await?;
     let push_ref = format!("{}:{tag}", dest.push_repo);
@@ -170,37 +189,37 @@ async fn deliver(
     Ok(())
 }
 
-/// `kind load docker-image REF --name CLUSTER`: kind's nodes get the image without a registry.
-async fn kind_load(env: &BuildEnv, cluster: &Cluster, built_ref: &str) -> Result<(), UpdateError> {
-    let name = cluster.cluster_name.strip_prefix("kind-").unwrap_or(&cluster.cluster_name);
-    env.log(format!("Loading {built_ref} into kind cluster {name}: kind load docker-image {built_ref} --name {name}"));
-    let out = tokio::process::Command::new("kind")
-        .args(["load", "docker-image", built_ref, "--name", name])
-        .env_clear()
-        .envs(&env.env)
-        .output()
-        .await
-        .map_err(|e| {
-            let why = if e.kind() == std::io::ErrorKind::NotFound {
-                "the `kind` CLI is not on PATH".to_string()
-            } else {
-                e.to_string()
-            };
-            UpdateError {
-                message: format!(
-                    "failed to load {built_ref} into kind cluster {name:?}: {why}. Install kind, or let the \
-                     cluster advertise a registry (ConfigMap kube-public/local-registry-hosting) or set \
-                     default_registry() in the Tiltfile"
-                ),
-                environment: true,
-            }
-        })?;
+/// Loads an image into the nodes of a kind or k3d cluster with its CLI (`tool args…`).
+async fn load_into_nodes(
+    env: &BuildEnv,
+    tool: &str,
+    args: &[&str],
+    built_ref: &str,
+    cluster: &str,
+) -> Result<(), UpdateError> {
+    env.log(format!("Loading {built_ref} into {tool} cluster {cluster}: {tool} {}", args.join(" ")));
+    let out = tokio::process::Command::new(tool).args(args).env_clear().envs(&env.env).output().await.map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("the `{tool}` CLI is not on PATH")
+        } else {
+            format!("failed to run {tool}: {e}")
+        };
+        UpdateError {
+            message: format!(
+                "failed to load {built_ref} into {tool} cluster {cluster:?}: {why}. Install {tool}, or let the \
+                 cluster advertise a registry (ConfigMap kube-public/local-registry-hosting), or set \
+                 default_registry() in the Tiltfile"
+            ),
+            environment: true,
+        }
+    })?;
     for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
         env.log(line.to_string());
     }
     if !out.status.success() {
         return Err(UpdateError::update(format!(
-            "failed to load {built_ref} into kind cluster {name:?}: kind {}",
+            "failed to load {built_ref} into {tool} cluster {cluster:?}: `{tool} {}` {}",
+            args.join(" "),
             out.status
         )));
     }

@@ -396,7 +396,11 @@ pub fn runtime_status(
         "Succeeded" => K8sRuntimeStatus::Ok { succeeded: true },
         "Failed" => {
             let errors: Vec<&str> = [p.message.trim(), p.reason.trim()].into_iter().filter(|s| !s.is_empty()).collect();
-            let message = if errors.is_empty() { format!("Pod {:?} failed", p.name) } else { errors.join("; ") };
+            let mut message = if errors.is_empty() { format!("Pod {:?} failed", p.name) } else { errors.join("; ") };
+            // Better than Tilt: say which container ended it, and how.
+            if let Some(c) = p.all_containers().find(|c| c.is_error()) {
+                message.push_str(&format!(": container {}{}", c.name, c.error_detail()));
+            }
             K8sRuntimeStatus::Error { message }
         }
         _ => match p.all_containers().find(|c| c.is_error()) {
@@ -805,7 +809,9 @@ mod tests {
             "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]});
         assert_eq!(
             status_of(PodReadiness::Succeeded, failed),
-            K8sRuntimeStatus::Error { message: "Pod \"web-7d9f8b6c5-abcde\" failed".into() }
+            K8sRuntimeStatus::Error {
+                message: "Pod \"web-7d9f8b6c5-abcde\" failed: container job (exit code 1: Error)".into()
+            }
         );
         let evicted =
             json!({"phase": "Failed", "reason": "Evicted", "message": "The node was low on resource: memory."});
