@@ -121,7 +121,15 @@ pub struct Dispatcher {
     jobs: Vec<JoinHandle<()>>,
     /// Container watchers, by resource index.
     watchers: HashMap<usize, JoinHandle<()>>,
+    /// The cluster of each deployed Kubernetes resource (for its pod logs).
+    clusters: HashMap<usize, stilt_k8s::Cluster>,
+    /// Pod log streams: (resource, pod uid, container) → task.
+    log_streams: HashMap<(usize, String, String), JoinHandle<()>>,
 }
+
+/// At most this many container logs are followed per resource (a 50-replica Deployment's
+/// logs are not what a CI page needs).
+const MAX_LOG_STREAMS_PER_RESOURCE: usize = 10;
 
 /// A Kubernetes resource's runtime status and its newest pod's (name, kubectl status).
 type K8sView = (K8sRuntimeStatus, Option<(String, String)>);
@@ -166,6 +174,8 @@ impl Dispatcher {
             deployments,
             jobs: Vec::new(),
             watchers: HashMap::new(),
+            clusters: HashMap::new(),
+            log_streams: HashMap::new(),
         }
     }
 
@@ -382,6 +392,7 @@ impl Dispatcher {
         if k.watches.is_empty() || mode == PodReadiness::Ignore {
             return;
         }
+        self.clusters.insert(i, k.cluster.clone());
         let (tx, err_tx) = (self.exec_tx.clone(), self.exec_tx.clone());
         let watcher = tokio::spawn(stilt_k8s::watch_pods(
             k.cluster,
@@ -390,7 +401,8 @@ impl Dispatcher {
                 let _ = tx.send(ExecMsg::Pods { resource: i, pods });
             },
             move |error| {
-                let _ = err_tx.send(ExecMsg::PodWatchError { resource: i, error });
+                let error = format!("Pod watch failed (retrying): {error}");
+                let _ = err_tx.send(ExecMsg::RuntimeWarning { resource: i, message: error });
             },
         ));
         self.watchers.insert(i, watcher);
@@ -403,6 +415,51 @@ impl Dispatcher {
             *current = pods.iter().map(PodSummary::from_json).collect();
         }
         self.k8s_status_changed(i, before.as_ref());
+        self.follow_pod_logs(i);
+    }
+
+    /// Starts following the log of every container of the resource's pods that has started.
+    fn follow_pod_logs(&mut self, i: usize) {
+        let (Some(cluster), RuntimePhase::K8s { pods, .. }) = (self.clusters.get(&i), &self.state.resources[i].runtime)
+        else {
+            return;
+        };
+        let mut started = Vec::new();
+        for p in pods.iter().filter(|p| !p.deleting) {
+            let several = p.containers.len() + p.init_containers.len() > 1;
+            for c in p.all_containers() {
+                let running = matches!(
+                    c.state,
+                    stilt_core::k8s_pod::ContainerState::Running
+                        | stilt_core::k8s_pod::ContainerState::Terminated { .. }
+                );
+                let key = (i, p.uid.clone(), c.name.clone());
+                if running && !self.log_streams.contains_key(&key) {
+                    started.push((key, p.namespace.clone(), p.name.clone(), several));
+                }
+            }
+        }
+        for ((i, uid, container), namespace, pod, several) in started {
+            if self.log_streams.keys().filter(|k| k.0 == i).count() >= MAX_LOG_STREAMS_PER_RESOURCE {
+                break;
+            }
+            let (tx, err_tx) = (self.exec_tx.clone(), self.exec_tx.clone());
+            let prefix = if several { format!("[{container}] ") } else { String::new() };
+            let follow =
+                stilt_k8s::follow_container_log(cluster.clone(), namespace, pod, container.clone(), move |l| {
+                    let _ = tx.send(ExecMsg::Output {
+                        resource: i,
+                        source: LogSource::Runtime,
+                        line: format!("{prefix}{l}"),
+                    });
+                });
+            let task = tokio::spawn(async move {
+                if let Err(error) = follow.await {
+                    let _ = err_tx.send(ExecMsg::RuntimeWarning { resource: i, message: error });
+                }
+            });
+            self.log_streams.insert((i, uid, container), task);
+        }
     }
 
     /// The runtime status of a Kubernetes resource and the newest pod's (name, display status).
@@ -584,14 +641,8 @@ impl Dispatcher {
             ExecMsg::UpdateFinished { resource, result } => self.finish_update(resource, result),
             ExecMsg::Container { resource, status } => self.container_changed(resource, &status),
             ExecMsg::Pods { resource, pods } => self.pods_changed(resource, &pods),
-            ExecMsg::PodWatchError { resource, error } => {
-                self.log(
-                    resource,
-                    LogSource::Runtime,
-                    Level::Warn,
-                    false,
-                    format!("Pod watch failed (retrying): {error}"),
-                );
+            ExecMsg::RuntimeWarning { resource, message } => {
+                self.log(resource, LogSource::Runtime, Level::Warn, false, message);
             }
             ExecMsg::ImagePushed { image, pushed_ref, digest } => self.image_pushed(image, pushed_ref, digest),
             ExecMsg::Probe { resource, pid, ready, detail } => {
@@ -659,6 +710,9 @@ impl Dispatcher {
             self.settle_container_logs().await;
         }
         for (_, h) in self.probers.drain().chain(self.watchers.drain()) {
+            h.abort();
+        }
+        for (_, h) in self.log_streams.drain() {
             h.abort();
         }
         for h in self.jobs.drain(..) {

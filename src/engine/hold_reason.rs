@@ -11,6 +11,9 @@ pub enum HoldReason {
     WaitingForDep,
     /// An image this resource needs is being built by another resource's update.
     BuildingComponent,
+    /// `uncategorized` (namespaces, CRDs, volumes, …) is being applied: Kubernetes resources
+    /// wait for it.
+    WaitingForUncategorized,
 }
 
 impl HoldReason {
@@ -21,6 +24,7 @@ impl HoldReason {
             HoldReason::IsUnparallelizableLocal => "is-unparallelizable-local",
             HoldReason::WaitingForDep => "waiting-for-dep",
             HoldReason::BuildingComponent => "building-component",
+            HoldReason::WaitingForUncategorized => "waiting-for-uncategorized",
         }
     }
 }

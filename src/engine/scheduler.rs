@@ -8,6 +8,7 @@
 use super::engine_state::EngineState;
 use super::hold_reason::HoldReason;
 use std::collections::BTreeMap;
+use stilt_core::ResourceTarget;
 
 /// The answer: what to start now (at most one) and why the others wait.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -16,6 +17,12 @@ pub struct Schedule {
     pub start: Option<usize>,
     /// Holds of resources that want to start but may not, by index.
     pub holds: BTreeMap<usize, HoldReason>,
+}
+
+/// Whether resource `i` is Tilt's `uncategorized` (the Kubernetes objects no workload claimed).
+fn is_uncategorized(state: &EngineState, i: usize) -> bool {
+    let m = &state.resources[i].manifest;
+    m.name == "uncategorized" && matches!(m.target, ResourceTarget::K8s(_))
 }
 
 /// Computes the next start and the holds.
@@ -32,11 +39,30 @@ pub fn next_to_start(state: &EngineState) -> Schedule {
         .filter(|r| state.built_image(r).is_none())
         .collect();
 
+    // `uncategorized` holds the other Kubernetes resources until it has been applied.
+    let uncategorized = (0..state.resources.len()).find(|&i| is_uncategorized(state, i));
+    let uncategorized_pending = uncategorized.is_some_and(|u| {
+        let r = &state.resources[u];
+        r.enabled && (r.is_updating() || (r.wants_initial_update()))
+    });
+
     let mut schedule = Schedule::default();
-    // Local resources first, then the rest, each in manifest order.
-    let order = (0..state.resources.len())
-        .filter(|&i| state.resources[i].manifest.local().is_some())
-        .chain((0..state.resources.len()).filter(|&i| state.resources[i].manifest.local().is_none()));
+    // Tilt's pick order: local resources, then `uncategorized`, then Kubernetes resources
+    // without built images, then the rest — each in manifest order.
+    let rank = |i: usize| {
+        let r = &state.resources[i];
+        if r.manifest.local().is_some() {
+            0
+        } else if Some(i) == uncategorized {
+            1
+        } else if matches!(r.manifest.target, ResourceTarget::K8s(_)) && r.manifest.image_targets().is_empty() {
+            2
+        } else {
+            3
+        }
+    };
+    let mut order: Vec<usize> = (0..state.resources.len()).collect();
+    order.sort_by_key(|&i| rank(i));
     for i in order {
         let r = &state.resources[i];
         if !r.wants_initial_update() {
@@ -53,6 +79,11 @@ pub fn next_to_start(state: &EngineState) -> Schedule {
             Some(HoldReason::WaitingForDep)
         } else if r.manifest.image_targets().iter().any(|t| building.contains(&t.image_ref.as_str())) {
             Some(HoldReason::BuildingComponent)
+        } else if uncategorized_pending
+            && Some(i) != uncategorized
+            && matches!(r.manifest.target, ResourceTarget::K8s(_) | ResourceTarget::K8sCustomDeploy(_))
+        {
+            Some(HoldReason::WaitingForUncategorized)
         } else {
             None
         };
@@ -115,6 +146,52 @@ mod tests {
         let now = Utc::now();
         st.resources[i].update = UpdatePhase::Done { start: now, finish: now, error: None };
         st.resources[i].ever_ready = true;
+    }
+
+    fn k8s(name: &str, image: Option<&str>) -> Manifest {
+        let images = image
+            .map(|r| {
+                serde_json::from_value(serde_json::json!({
+                    "ref": r, "normalizedRef": r, "localRef": r, "clusterRef": r, "matchExact": false,
+                    "matchInEnvVars": false, "build": "none", "imageDeps": [], "liveUpdate": [],
+                    "entrypoint": null, "containerArgs": null, "liveUpdateOnly": false, "declaredAt": null
+                }))
+                .unwrap()
+            })
+            .into_iter()
+            .collect();
+        let mut m = local(name, &[], true);
+        m.target = ResourceTarget::K8s(stilt_core::manifest::K8sTarget {
+            objects: vec![],
+            image_locations: vec![],
+            images,
+            port_forwards: vec![],
+            extra_pod_selectors: vec![],
+            pod_readiness: "wait".into(),
+            discovery_strategy: String::new(),
+        });
+        m
+    }
+
+    #[test]
+    fn uncategorized_goes_first_and_holds_kubernetes_resources() {
+        // Manifest order: a built workload, a deploy-only one, uncategorized, a local resource.
+        let mut st = state(
+            vec![k8s("built", Some("app")), k8s("plain", None), k8s("uncategorized", None), local("l", &[], true)],
+            3,
+        );
+        assert_eq!(next_to_start(&st).start, Some(3), "local resources first");
+        run(&mut st, 3);
+        assert_eq!(next_to_start(&st).start, Some(2), "then uncategorized");
+        run(&mut st, 2);
+        let s = next_to_start(&st);
+        assert_eq!(s.start, None);
+        assert_eq!(s.holds.get(&0), Some(&HoldReason::WaitingForUncategorized));
+        assert_eq!(s.holds.get(&1), Some(&HoldReason::WaitingForUncategorized));
+        finish(&mut st, 2);
+        assert_eq!(next_to_start(&st).start, Some(1), "deploy-only resources before ones with builds");
+        run(&mut st, 1);
+        assert_eq!(next_to_start(&st).start, Some(0));
     }
 
     #[test]

@@ -87,11 +87,12 @@ pub enum ExecMsg {
         /// Every pod the resource's watches see.
         pods: Vec<serde_json::Value>,
     },
-    /// A pod watch failed (it is retried).
-    PodWatchError {
+    /// Something about a resource's runtime the log should say (a pod watch failed and is
+    /// retried, a pod log could not be followed).
+    RuntimeWarning {
         /// Resource index.
         resource: usize,
-        /// What failed.
-        error: String,
+        /// What happened.
+        message: String,
     },
 }

@@ -73,6 +73,11 @@ fn built_image_goes_to_the_advertised_registry_and_the_deployment_becomes_ready(
     let runtime = out.target_state("web:runtime");
     assert_eq!(runtime["active"]["ready"], true, "{runtime}");
     assert!(out.stdout.contains("is ready (Running)"), "{}", out.stdout);
+    // The pod's own log is followed into the resource's log and its JUnit case.
+    assert!(out.stdout.contains("web │ stilt-test-env: container started (simulated by kwok)"), "{}", out.stdout);
+    let case = out.case("web:runtime");
+    let system_out = case.system_out.map(|s| s.as_str().to_string()).unwrap_or_default();
+    assert!(system_out.contains("stilt-test-env: container started"), "{system_out}");
 }
 
 #[test]

@@ -10,18 +10,21 @@
 //!   `default_registry` as in Tilt;
 //! - [`Cluster::apply`]: server-side apply in Tilt's order, recreating objects whose immutable
 //!   fields changed (how a changed Job runs again);
-//! - [`watch_pods`]: the pods a resource owns, as summaries, on every change;
+//! - [`watch_pods`]: the pods a resource owns, as the apiserver's JSON, on every change;
+//! - [`follow_container_log`]: a container's log, line by line;
 //! - [`Cluster::delete`]: what `stilt down` does.
 
 mod apply;
 mod cluster;
 mod delete;
 mod error;
+mod pod_logs;
 mod pods;
 mod registry;
 
 pub use apply::AppliedObject;
 pub use cluster::Cluster;
 pub use error::K8sError;
+pub use pod_logs::follow_container_log;
 pub use pods::{PodWatch, watch_pods};
 pub use registry::LocalRegistry;
