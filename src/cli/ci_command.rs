@@ -210,6 +210,8 @@ async fn load_tiltfile(
         }),
         on_spawn: Some(Arc::new(move |pid| registry.add(pid))),
         mode: stilt_tiltfile::EvalMode::Ci,
+        kube_context: args.context.clone(),
+        kube_namespace: args.namespace.clone(),
     };
     let load_start = Instant::now();
     let load_start_time = Utc::now();

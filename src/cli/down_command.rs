@@ -44,7 +44,9 @@ pub struct DownArgs {
 
 /// Runs the command.
 pub async fn run(args: DownArgs) -> ExitCode {
-    let opts = super::tiltfile_result::data_eval_options(&args.file, args.tiltfile_args.clone(), "down");
+    let mut opts = super::tiltfile_result::data_eval_options(&args.file, args.tiltfile_args.clone(), "down");
+    opts.kube_context.clone_from(&args.context);
+    opts.kube_namespace.clone_from(&args.namespace);
     let result = match tokio::task::spawn_blocking(move || stilt_tiltfile::evaluate(opts)).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => {

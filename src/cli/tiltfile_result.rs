@@ -56,6 +56,8 @@ pub fn data_eval_options(file: &Path, args: Vec<String>, subcommand: &str) -> Ev
         }),
         on_spawn: None,
         mode: EvalMode::ResultOnly,
+        kube_context: None,
+        kube_namespace: None,
     }
 }
 

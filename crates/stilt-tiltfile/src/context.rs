@@ -94,9 +94,15 @@ impl Ctx {
         }
     }
 
+    /// Reads the kubeconfig now, with `--context` / `--namespace` applied.
+    pub(crate) fn set_kube_override(&self, context: Option<&str>, namespace: Option<&str>) {
+        let k = crate::kubeconfig::kube_config(&self.state.borrow().env, context, namespace);
+        let _ = self.kube.set(k);
+    }
+
     /// The kubeconfig's current context (read once, with the evaluator's environment).
     pub(crate) fn kube(&self) -> &crate::kubeconfig::KubeContext {
-        self.kube.get_or_init(|| crate::kubeconfig::kube_config(&self.state.borrow().env))
+        self.kube.get_or_init(|| crate::kubeconfig::kube_config(&self.state.borrow().env, None, None))
     }
 
     /// Tilt's `allow_k8s_contexts` rule: no current context, a local dev cluster, or a context
@@ -106,7 +112,7 @@ impl Ctx {
         env: &std::collections::BTreeMap<String, String>,
         allowed: &[String],
     ) -> Result<(), String> {
-        let k = self.kube.get_or_init(|| crate::kubeconfig::kube_config(env));
+        let k = self.kube.get_or_init(|| crate::kubeconfig::kube_config(env, None, None));
         if k.context.is_empty()
             || stilt_core::ClusterProduct::from_cluster_name(&k.cluster).is_dev_cluster()
             || allowed.contains(&k.context)

@@ -60,6 +60,9 @@ fn evaluate_here(
     let state = State { env: opts.env, ..State::default() };
     let ctx = Rc::new(Ctx::new(main.clone(), opts.args, opts.subcommand, opts.log, opts.on_spawn, state, opts.mode));
     report.1 = Some(Rc::clone(&ctx));
+    if opts.kube_context.is_some() || opts.kube_namespace.is_some() {
+        ctx.set_kube_override(opts.kube_context.as_deref(), opts.kube_namespace.as_deref());
+    }
     let _current = Ctx::enter(&ctx);
     match exec_file(&ctx, &main) {
         Ok(_) | Err(ModuleError::Exit) => {}

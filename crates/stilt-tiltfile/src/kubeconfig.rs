@@ -24,16 +24,21 @@ fn files(env: &BTreeMap<String, String>) -> Vec<PathBuf> {
     }
 }
 
-/// Reads the current context from the kubeconfig files `env` points at.
-pub(crate) fn kube_config(env: &BTreeMap<String, String>) -> KubeContext {
+/// Reads the current context (or `context_override`, from `--context`) from the kubeconfig
+/// files `env` points at; `namespace_override` (`--namespace`) replaces the context's.
+pub(crate) fn kube_config(
+    env: &BTreeMap<String, String>,
+    context_override: Option<&str>,
+    namespace_override: Option<&str>,
+) -> KubeContext {
     let docs: Vec<Value> = files(env)
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
         .filter_map(|t| serde_saphyr::from_str::<Value>(&t).ok())
         .collect();
-    let Some(current) =
+    let Some(current) = context_override.filter(|c| !c.is_empty()).or_else(|| {
         docs.iter().find_map(|d| d.get("current-context").and_then(Value::as_str).filter(|s| !s.is_empty()))
-    else {
+    }) else {
         return KubeContext::default();
     };
     let ctx = docs.iter().find_map(|d| {
@@ -42,5 +47,6 @@ pub(crate) fn kube_config(env: &BTreeMap<String, String>) -> KubeContext {
     let field = |k: &str| {
         ctx.as_ref().and_then(|c| c.pointer(&format!("/context/{k}"))).and_then(Value::as_str).unwrap_or("").to_string()
     };
-    KubeContext { context: current.to_string(), namespace: field("namespace"), cluster: field("cluster") }
+    let namespace = namespace_override.filter(|n| !n.is_empty()).map_or_else(|| field("namespace"), str::to_string);
+    KubeContext { context: current.to_string(), namespace, cluster: field("cluster") }
 }

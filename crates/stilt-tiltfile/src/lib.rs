@@ -72,8 +72,9 @@ pub type SpawnHook = Arc<dyn Fn(u32) + Send + Sync>;
 /// What the evaluation is for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EvalMode {
-    /// `stilt ci`: builtins whose resources stilt cannot run yet (Kubernetes deploys) fail the
-    /// load with `stilt does not support <builtin> yet`.
+    /// `stilt ci`: builtins whose resources stilt cannot run yet (`k8s_custom_deploy`,
+    /// `v1alpha1.kubernetes_apply`, self-starting `v1alpha1.cmd`) fail the load with `stilt
+    /// does not support <builtin> yet`.
     #[default]
     Ci,
     /// `stilt alpha tiltfile-result`: every builtin is evaluated as data; nothing is built or
@@ -103,6 +104,11 @@ pub struct EvalOptions {
     pub on_spawn: Option<SpawnHook>,
     /// What the evaluation is for.
     pub mode: EvalMode,
+    /// `--context`: the kubeconfig context `k8s_context()` and `allow_k8s_contexts` see
+    /// (default: the kubeconfig's current context).
+    pub kube_context: Option<String>,
+    /// `--namespace`: what `k8s_namespace()` returns (default: the context's namespace).
+    pub kube_namespace: Option<String>,
 }
 
 /// Evaluates a Tiltfile. Blocking: runs on its own thread with a 64 MiB stack and returns

@@ -4,8 +4,7 @@
 //!
 //! Like Tilt, `k8s_yaml` only adds objects to a pool and `k8s_resource` only records options;
 //! grouping into resources happens after the Tiltfile ran (`assembly.rs`). Nothing is applied.
-//! In `stilt ci`, `k8s_yaml`, `k8s_resource` and `k8s_custom_deploy` fail with `stilt does not
-//! support <builtin> yet`.
+//! In `stilt ci`, `k8s_custom_deploy` fails with `stilt does not support k8s_custom_deploy yet`.
 
 use super::add;
 use super::local_resource::{label_list, link_list};

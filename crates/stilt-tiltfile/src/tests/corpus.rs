@@ -44,6 +44,8 @@ fn corpus_smoke() {
             log: Arc::new(|_, _| {}),
             on_spawn: None,
             mode: crate::EvalMode::ResultOnly,
+            kube_context: None,
+            kube_namespace: None,
         });
         let ours = match &result {
             Ok(r) => format!("ok ({} resources)", r.manifests.len()),

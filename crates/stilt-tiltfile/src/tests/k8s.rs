@@ -240,3 +240,23 @@ fn production_contexts_are_refused_like_tilt() {
     f.env.insert("KUBECONFIG".into(), f.path("kc-kind").display().to_string());
     f.ok("local('true')\nk8s_yaml('app.yaml')\n");
 }
+
+#[test]
+fn context_flag_decides_what_the_tiltfile_sees() {
+    let mut f = Fixture::result_only();
+    f.file(
+        "kc",
+        "apiVersion: v1\nkind: Config\ncurrent-context: kind-dev\ncontexts:\n\
+         - {name: kind-dev, context: {cluster: kind-dev}}\n- {name: prod, context: {cluster: gke_p_z_prod, namespace: team}}\n",
+    );
+    f.file("app.yaml", APP);
+    f.env.insert("KUBECONFIG".into(), f.path("kc").display().to_string());
+    f.ok("print(k8s_context())\nk8s_yaml('app.yaml')\n");
+    assert_eq!(f.logs().last().unwrap(), "kind-dev");
+    // `--context prod` makes the same Tiltfile see prod, and the safety rule applies to it.
+    f.kube_context = Some("prod".into());
+    let e = f.err("k8s_yaml('app.yaml')\n");
+    assert!(e.message.starts_with("Stop! prod might be production."), "{}", e.message);
+    f.ok("allow_k8s_contexts('prod')\nprint(k8s_context() + ' ' + k8s_namespace())\nk8s_yaml('app.yaml')\n");
+    assert_eq!(f.logs().last().unwrap(), "prod team");
+}

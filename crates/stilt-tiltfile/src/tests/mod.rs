@@ -26,6 +26,8 @@ pub(crate) struct Fixture {
     logs: Arc<Mutex<Vec<(LogLevel, String)>>>,
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) mode: crate::EvalMode,
+    /// `--context`.
+    pub(crate) kube_context: Option<String>,
 }
 
 impl Fixture {
@@ -34,7 +36,7 @@ impl Fixture {
         let root = std::fs::canonicalize(dir.path()).expect("canonicalize");
         let mut env = BTreeMap::new();
         env.insert("PATH".to_string(), std::env::var("PATH").unwrap_or_default());
-        Fixture { dir, root, logs: Arc::default(), env, mode: crate::EvalMode::Ci }
+        Fixture { dir, root, logs: Arc::default(), env, mode: crate::EvalMode::Ci, kube_context: None }
     }
 
     /// A fixture evaluated as data (`stilt alpha tiltfile-result`).
@@ -72,6 +74,8 @@ impl Fixture {
             }),
             on_spawn: None,
             mode: self.mode,
+            kube_context: self.kube_context.clone(),
+            kube_namespace: None,
         })
     }
 
