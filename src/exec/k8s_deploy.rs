@@ -11,7 +11,7 @@
 use super::cluster_handle::ClusterHandle;
 use super::dockerfile_refs::BuiltDep;
 use super::exec_msg::ExecMsg;
-use super::image_build::{BuildEnv, UpdateError};
+use super::image_build::{BuildEnv, ImageBuildRecord, UpdateError};
 use crate::error_chain::error_chain;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -75,12 +75,14 @@ fn split_tag(r: &str) -> (&str, &str) {
     }
 }
 
-/// Runs the deploy. `built` are the images of this run (this resource's and others').
+/// Runs the deploy. `built` are the images of this run (this resource's and others');
+/// `prebuilt` the records of those another resource built (and maybe pushed already).
 pub async fn deploy_k8s(
     env: &BuildEnv,
     d: &K8sDeploy,
     images: &[ImageTarget],
     built: &[BuiltDep],
+    prebuilt: &[ImageBuildRecord],
 ) -> Result<K8sDeployed, UpdateError> {
     let cluster = d.cluster.get().await?;
     let deployed: BTreeSet<&str> = d.target.image_locations.iter().filter_map(|l| l.build_ref.as_deref()).collect();
@@ -101,7 +103,15 @@ pub async fn deploy_k8s(
             let dest = destination(target, registry.as_ref());
             let (_, tag) = split_tag(&b.built_ref);
             let has_registry = registry.is_some() || d.default_registry.is_some();
-            deliver(env, &cluster, target, &b.built_ref, &dest, tag, has_registry).await?;
+            let push_ref = format!("{}:{tag}", dest.push_repo);
+            if prebuilt
+                .iter()
+                .any(|r| r.image == target.image_ref && r.pushed_ref.as_deref() == Some(push_ref.as_str()))
+            {
+                env.log(format!("Image {push_ref} already pushed in this run"));
+            } else {
+                deliver(env, &cluster, target, &b.built_ref, &dest, tag, has_registry).await?;
+            }
             injected.insert(target.image_ref.clone(), format!("{}:{tag}", dest.cluster_repo));
         }
     }

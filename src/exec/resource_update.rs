@@ -81,7 +81,7 @@ async fn run(job: &UpdateJob) -> Result<Deployed, UpdateError> {
     match &job.deploy {
         Deploy::None => Ok(Deployed::default()),
         Deploy::K8s(d) => {
-            let deployed = deploy_k8s(env, d, &job.images, &built).await?;
+            let deployed = deploy_k8s(env, d, &job.images, &built, &job.prebuilt).await?;
             Ok(Deployed { k8s: Some(Box::new(deployed)), ..Deployed::default() })
         }
         Deploy::Compose(c) => {
