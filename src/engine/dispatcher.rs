@@ -14,7 +14,7 @@ use crate::exec::cluster_handle::{ClusterHandle, ClusterTarget};
 use crate::exec::container_watch::watch_container;
 use crate::exec::exec_msg::ExecMsg;
 use crate::exec::image_build::{BuildEnv, DockerHandle, UpdateError};
-use crate::exec::k8s_deploy::{K8sDeploy, K8sDeployed};
+use crate::exec::k8s_deploy::K8sDeploy;
 use crate::exec::local_process::{command_env, spawn};
 use crate::exec::probe::{ProbeJob, spawn_prober};
 use crate::exec::process_registry::ProcessRegistry;
@@ -23,12 +23,13 @@ use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use stilt_core::k8s_pod::{K8sRuntimeStatus, PodReadiness, PodSummary, runtime_status};
 use stilt_core::manifest::DefaultRegistry;
 use stilt_core::{EnvironmentFailure, ExitCode, FailureClass, ResourceTarget, Session, Verdict, verdict};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+mod k8s_runtime;
 
 /// How long processes get between SIGTERM and SIGKILL at teardown.
 pub const TEARDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -126,13 +127,6 @@ pub struct Dispatcher {
     /// Pod log streams: (resource, pod uid, container) → task.
     log_streams: HashMap<(usize, String, String), JoinHandle<()>>,
 }
-
-/// At most this many container logs are followed per resource (a 50-replica Deployment's
-/// logs are not what a CI page needs).
-const MAX_LOG_STREAMS_PER_RESOURCE: usize = 10;
-
-/// A Kubernetes resource's runtime status and its newest pod's (name, kubectl status).
-type K8sView = (K8sRuntimeStatus, Option<(String, String)>);
 
 /// How long a container must have been ready before the run can succeed (see `run`).
 const CONTAINER_STABLE: Duration = Duration::from_secs(1);
@@ -240,21 +234,6 @@ impl Dispatcher {
                 _ => None,
             })
             .max()
-    }
-
-    /// The next end of a Kubernetes resource's grace period after `now`.
-    fn grace_ends_after(&self, now: chrono::DateTime<Utc>) -> Option<chrono::DateTime<Utc>> {
-        let grace = self.state.ci.k8s_grace_period.map(stilt_core::GoDuration::to_std).filter(|g| !g.is_zero())?;
-        let grace = chrono::Duration::from_std(grace).ok()?;
-        self.state
-            .resources
-            .iter()
-            .filter_map(|r| match &r.runtime {
-                RuntimePhase::K8s { deployed_at, .. } => Some(*deployed_at + grace),
-                _ => None,
-            })
-            .filter(|at| *at > now)
-            .min()
     }
 
     /// Ends the run at once with `failure` (used before the engine could start).
@@ -372,138 +351,6 @@ impl Dispatcher {
                 self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: Some(e.message) };
             }
         }
-    }
-
-    /// Records a Kubernetes deploy and starts watching the resource's pods.
-    fn k8s_deployed(&mut self, i: usize, k: K8sDeployed) {
-        let now = Utc::now();
-        let r = &mut self.state.resources[i];
-        let ResourceTarget::K8s(t) = &r.manifest.target else { return };
-        let mode = PodReadiness::parse(&t.pod_readiness).unwrap_or_default();
-        r.runtime = RuntimePhase::K8s {
-            mode,
-            deployed_at: now,
-            job_complete: k.job_complete,
-            pods: Vec::new(),
-            changed: now,
-            last_ready: None,
-        };
-        self.k8s_status_changed(i, None);
-        if k.watches.is_empty() || mode == PodReadiness::Ignore {
-            return;
-        }
-        self.clusters.insert(i, k.cluster.clone());
-        let (tx, err_tx) = (self.exec_tx.clone(), self.exec_tx.clone());
-        let watcher = tokio::spawn(stilt_k8s::watch_pods(
-            k.cluster,
-            k.watches,
-            move |pods| {
-                let _ = tx.send(ExecMsg::Pods { resource: i, pods });
-            },
-            move |error| {
-                let error = format!("Pod watch failed (retrying): {error}");
-                let _ = err_tx.send(ExecMsg::RuntimeWarning { resource: i, message: error });
-            },
-        ));
-        self.watchers.insert(i, watcher);
-    }
-
-    /// Applies a Kubernetes resource's new set of pods.
-    fn pods_changed(&mut self, i: usize, pods: &[serde_json::Value]) {
-        let before = self.k8s_status(i);
-        if let RuntimePhase::K8s { pods: current, .. } = &mut self.state.resources[i].runtime {
-            *current = pods.iter().map(PodSummary::from_json).collect();
-        }
-        self.k8s_status_changed(i, before.as_ref());
-        self.follow_pod_logs(i);
-    }
-
-    /// Starts following the log of every container of the resource's pods that has started.
-    fn follow_pod_logs(&mut self, i: usize) {
-        let (Some(cluster), RuntimePhase::K8s { pods, .. }) = (self.clusters.get(&i), &self.state.resources[i].runtime)
-        else {
-            return;
-        };
-        let mut started = Vec::new();
-        for p in pods.iter().filter(|p| !p.deleting) {
-            let several = p.containers.len() + p.init_containers.len() > 1;
-            for c in p.all_containers() {
-                let running = matches!(
-                    c.state,
-                    stilt_core::k8s_pod::ContainerState::Running
-                        | stilt_core::k8s_pod::ContainerState::Terminated { .. }
-                );
-                let key = (i, p.uid.clone(), c.name.clone());
-                if running && !self.log_streams.contains_key(&key) {
-                    started.push((key, p.namespace.clone(), p.name.clone(), several));
-                }
-            }
-        }
-        for ((i, uid, container), namespace, pod, several) in started {
-            if self.log_streams.keys().filter(|k| k.0 == i).count() >= MAX_LOG_STREAMS_PER_RESOURCE {
-                break;
-            }
-            let (tx, err_tx) = (self.exec_tx.clone(), self.exec_tx.clone());
-            let prefix = if several { format!("[{container}] ") } else { String::new() };
-            let follow =
-                stilt_k8s::follow_container_log(cluster.clone(), namespace, pod, container.clone(), move |l| {
-                    let _ = tx.send(ExecMsg::Output {
-                        resource: i,
-                        source: LogSource::Runtime,
-                        line: format!("{prefix}{l}"),
-                    });
-                });
-            let task = tokio::spawn(async move {
-                if let Err(error) = follow.await {
-                    let _ = err_tx.send(ExecMsg::RuntimeWarning { resource: i, message: error });
-                }
-            });
-            self.log_streams.insert((i, uid, container), task);
-        }
-    }
-
-    /// The runtime status of a Kubernetes resource and the newest pod's (name, display status).
-    fn k8s_status(&self, i: usize) -> Option<K8sView> {
-        let RuntimePhase::K8s { mode, job_complete, pods, .. } = &self.state.resources[i].runtime else {
-            return None;
-        };
-        let (status, pod) = runtime_status(*mode, true, *job_complete, pods);
-        Some((status, pod.map(|p| (p.name.clone(), p.display_status()))))
-    }
-
-    /// Logs what changed since `before` and keeps readiness bookkeeping.
-    fn k8s_status_changed(&mut self, i: usize, before: Option<&K8sView>) {
-        let now = Utc::now();
-        let Some(after) = self.k8s_status(i) else { return };
-        if before == Some(&after) {
-            return;
-        }
-        let (status, pod) = after.clone();
-        let r = &mut self.state.resources[i];
-        if let RuntimePhase::K8s { changed, last_ready, .. } = &mut r.runtime {
-            if before.map(|b| &b.0) != Some(&status) {
-                *changed = now;
-            }
-            if matches!(status, K8sRuntimeStatus::Ok { .. }) {
-                *last_ready = Some(now);
-                r.ever_ready = true;
-            }
-        }
-        let pod_changed = before.map(|b| &b.1) != Some(&pod);
-        let (level, text) = match (&status, &pod) {
-            (K8sRuntimeStatus::Error { message }, _) => (Level::Error, message.clone()),
-            (K8sRuntimeStatus::Ok { succeeded: true }, Some((name, _))) => {
-                (Level::Info, format!("Pod {name} succeeded"))
-            }
-            (K8sRuntimeStatus::Ok { .. }, Some((name, s))) => (Level::Info, format!("Pod {name} is ready ({s})")),
-            (K8sRuntimeStatus::Ok { succeeded: true }, None) => (Level::Info, "Job complete".to_string()),
-            (K8sRuntimeStatus::Pending { .. }, Some((name, s))) if pod_changed => {
-                (Level::Info, format!("Pod {name}: {s}"))
-            }
-            (K8sRuntimeStatus::Pending { reason }, None) => (Level::Info, format!("Waiting: {reason}")),
-            (K8sRuntimeStatus::Ok { .. }, None) | (K8sRuntimeStatus::Pending { .. }, Some(_)) => return,
-        };
-        self.log(i, LogSource::Runtime, level, false, text);
     }
 
     /// Records a push on every record of the image, and tells the reporters.
