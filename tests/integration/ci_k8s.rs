@@ -176,6 +176,8 @@ fn an_unschedulable_pod_waits_until_the_timeout_names_it() {
     .run();
     out.expect_code(3);
     assert_eq!(error_of(&out), "Timeout after 6s: 1 resources waiting (web:runtime Pending)");
+    // The log says why it waits.
+    assert!(out.stdout.contains("Pending (unschedulable: 0/1 nodes are available"), "{}", out.stdout);
 }
 
 #[test]

@@ -46,6 +46,10 @@ pub struct PodSummary {
     pub conditions_initialized: bool,
     /// The `PodScheduled` condition has reason `SchedulingGated`.
     pub scheduling_gated: bool,
+    /// Why the scheduler could not place the pod (`PodScheduled=False`, reason
+    /// `Unschedulable`): its message, else empty. Shown in the log while the pod waits.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unschedulable: String,
 }
 
 /// One container status of a pod.
@@ -231,6 +235,15 @@ impl PodSummary {
             scheduling_gated: conditions
                 .iter()
                 .any(|c| str_at(c, "type") == "PodScheduled" && str_at(c, "reason") == "SchedulingGated"),
+            unschedulable: conditions
+                .iter()
+                .find(|c| {
+                    str_at(c, "type") == "PodScheduled"
+                        && str_at(c, "status") == "False"
+                        && str_at(c, "reason") == "Unschedulable"
+                })
+                .map(|c| str_at(c, "message").trim().to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -524,6 +537,15 @@ mod tests {
                 "started": false
             }]
         })
+    }
+
+    #[test]
+    fn unschedulable_pods_say_why() {
+        let p = summary(json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+            "reason": "Unschedulable", "message": "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "}]}));
+        assert_eq!(p.unschedulable, "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.");
+        assert_eq!(p.display_status(), "Pending");
+        assert!(summary(image_pull_backoff()).unschedulable.is_empty());
     }
 
     #[test]

@@ -121,7 +121,14 @@ impl Dispatcher {
             return None;
         };
         let (status, pod) = runtime_status(*mode, true, *job_complete, pods);
-        Some((status, pod.map(|p| (p.name.clone(), p.display_status()))))
+        let describe = |p: &PodSummary| {
+            if p.unschedulable.is_empty() {
+                p.display_status()
+            } else {
+                format!("{} (unschedulable: {})", p.display_status(), p.unschedulable)
+            }
+        };
+        Some((status, pod.map(|p| (p.name.clone(), describe(p)))))
     }
 
     /// Logs what changed since `before` and keeps readiness bookkeeping.
