@@ -334,3 +334,37 @@ fn stilt_down_deletes_the_objects_and_keeps_namespaces() {
     let again = crate::docker_env::run_down(&out.dir, &[]);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
 }
+
+#[test]
+fn a_custom_resource_follows_its_crd_in_the_same_run() {
+    let u = unique("k8scr");
+    let _ns = Namespace(u.clone());
+    let group = format!("{u}.stilt.test");
+    let crd = format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: gadgets.{group}}}\nspec:\n  \
+         group: {group}\n  scope: Namespaced\n  names: {{plural: gadgets, singular: gadget, kind: Gadget}}\n  versions:\n  \
+         - name: v1\n    served: true\n    storage: true\n    schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}\n---\n\
+         apiVersion: {group}/v1\nkind: Gadget\nmetadata: {{name: g, namespace: {u}}}\nspec: {{size: 3}}\n"
+    );
+    let out = stilt_with(&u, "k8s_yaml('crd.yaml')\n", &[("crd.yaml", &format!("{}{crd}", namespace_yaml(&u)))])
+        .args(&["--timeout", "60s"])
+        .run();
+    let _crd = CrdGuard(format!("gadgets.{group}"));
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains(&format!("→ gadgets.{group}:customresourcedefinition"))
+            && out.stdout.contains("→ g:gadget"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(kubectl(&["-n", &u, "get", &format!("gadgets.{group}"), "g", "-o", "jsonpath={.spec.size}"]), "3");
+}
+
+/// Deletes a CRD when dropped.
+struct CrdGuard(String);
+
+impl Drop for CrdGuard {
+    fn drop(&mut self) {
+        let _ = kubectl_result(&["delete", "crd", &self.0, "--wait=false", "--ignore-not-found"]);
+    }
+}

@@ -19,6 +19,9 @@ use tokio::time::{Instant, sleep, timeout};
 /// Field manager for server-side apply (the name Tilt uses).
 const FIELD_MANAGER: &str = "tilt";
 
+/// How long a kind unknown to the apiserver is looked for again (a CRD applied just before).
+const CRD_DISCOVERY_WAIT: Duration = Duration::from_secs(5);
+
 /// How long a delete-and-recreate waits for the old object to go.
 const RECREATE_WAIT: Duration = Duration::from_secs(30);
 
@@ -104,10 +107,15 @@ impl Cluster {
         })?;
         let name = dynamic.metadata.name.clone().unwrap_or_default();
         let ns = dynamic.metadata.namespace.clone();
-        // A kind unknown to the cache may be a CRD applied a moment ago: discover once more.
-        let (api, namespaced) = match self.api_for(&gvk, ns.as_deref(), what, false).await {
-            Ok(found) => found,
-            Err(_) => self.api_for(&gvk, ns.as_deref(), what, true).await?,
+        // A kind the apiserver does not serve yet may belong to a CRD applied a moment ago
+        // (discovery lags its creation by about a second): ask again for a few seconds.
+        let deadline = Instant::now() + CRD_DISCOVERY_WAIT;
+        let (api, namespaced) = loop {
+            match self.api_for(&gvk, ns.as_deref(), what).await {
+                Ok(found) => break found,
+                Err(K8sError::Object { .. }) if Instant::now() < deadline => sleep(Duration::from_millis(250)).await,
+                Err(e) => return Err(e),
+            }
         };
         let what = if namespaced {
             describe(&gvk.kind, Some(ns.as_deref().unwrap_or(&self.namespace)), &name)

@@ -123,15 +123,15 @@ impl Cluster {
         }
     }
 
-    /// The API of `gvk` (discovered once), for objects in `namespace`.
+    /// The API of `gvk` for objects in `namespace`. Found kinds are cached for the run; a kind
+    /// not found is asked for again next time.
     pub(crate) async fn api_for(
         &self,
         gvk: &GroupVersionKind,
         namespace: Option<&str>,
         object: &str,
-        refresh: bool,
     ) -> Result<(Api<DynamicObject>, bool), K8sError> {
-        let cached = if refresh { None } else { self.kinds.lock().expect("kind cache").get(gvk).cloned() };
+        let cached = self.kinds.lock().expect("kind cache").get(gvk).cloned();
         let (ar, caps) = if let Some(found) = cached {
             found
         } else {

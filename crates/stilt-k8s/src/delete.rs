@@ -38,7 +38,7 @@ impl Cluster {
         let what = describe(kind, ns, name);
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
-        let (api, _) = match self.api_for(&gvk, ns, &what, false).await {
+        let (api, _) = match self.api_for(&gvk, ns, &what).await {
             Ok(found) => found,
             // The kind is gone (its CRD was deleted first): so are its objects.
             Err(K8sError::Object { .. }) => return Ok(None),
