@@ -68,7 +68,7 @@ pub(crate) fn describe(kind: &str, namespace: Option<&str>, name: &str) -> Strin
 }
 
 fn is_immutable_refusal(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 422 && (s.message.contains("field is immutable") || s.message.contains("immutable")))
+    matches!(e, kube::Error::Api(s) if s.code == 422 && s.message.contains("immutable"))
 }
 
 impl Cluster {

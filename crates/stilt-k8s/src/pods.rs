@@ -27,7 +27,7 @@ pub struct PodWatch {
 
 /// Watches `watches` until the task is dropped; calls `on_change` with every pod seen (each
 /// once, by uid) after each change, and `on_error` when a watch fails (it is retried with
-/// backoff).
+/// backoff; the same error again is not reported twice in a row).
 pub async fn watch_pods(
     cluster: Cluster,
     watches: Vec<PodWatch>,
@@ -48,6 +48,7 @@ pub async fn watch_pods(
     let mut events = select_all(streams);
     // (watch, namespace, name) → pod
     let mut pods: BTreeMap<(usize, String, String), Value> = BTreeMap::new();
+    let mut last_error = String::new();
     let key = |i: usize, p: &Pod| {
         (i, p.metadata.namespace.clone().unwrap_or_default(), p.metadata.name.clone().unwrap_or_default())
     };
@@ -61,7 +62,10 @@ pub async fn watch_pods(
                 pods.insert(key(i, &p), serde_json::to_value(&p).unwrap_or(Value::Null));
                 false
             }
-            Ok(Event::InitDone) => true,
+            Ok(Event::InitDone) => {
+                last_error.clear();
+                true
+            }
             Ok(Event::Apply(p)) => {
                 pods.insert(key(i, &p), serde_json::to_value(&p).unwrap_or(Value::Null));
                 true
@@ -71,7 +75,11 @@ pub async fn watch_pods(
                 true
             }
             Err(e) => {
-                on_error(e.to_string());
+                let text = e.to_string();
+                if text != last_error {
+                    on_error(text.clone());
+                    last_error = text;
+                }
                 false
             }
         };
