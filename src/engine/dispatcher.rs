@@ -136,6 +136,9 @@ const CONTAINER_LOG_QUIET: Duration = Duration::from_millis(150);
 /// …or for at most this long.
 const CONTAINER_LOG_SETTLE_MAX: Duration = Duration::from_secs(1);
 
+/// At most this many queued messages are applied before the verdict is judged again.
+const MAX_BATCH: usize = 256;
+
 /// How long teardown waits for killed processes' last output.
 const DRAIN_AT_TEARDOWN: Duration = Duration::from_millis(500);
 
@@ -204,17 +207,33 @@ impl Dispatcher {
                     let sleep = recheck_at.map_or(Duration::from_secs(3600), |at| {
                         (at - now).to_std().unwrap_or(Duration::ZERO) + Duration::from_millis(1)
                     });
-                    tokio::select! {
-                        msg = self.exec_rx.recv() => {
-                            if let Some(msg) = msg { self.apply(msg); }
-                        }
-                        sig = shutdown.recv() => {
-                            if let Some(sig) = sig {
-                                let targets = build_targets(&self.state, &self.schedule, Utc::now());
-                                return self.finish(targets, Some(sig.failure())).await;
+                    let deadline = tokio::time::Instant::now() + sleep;
+                    // Judge again only once something changed: a message that changes no state
+                    // (an output line, a build process's start) costs no rebuild of the session,
+                    // and messages already queued are applied together. On a machine with few
+                    // cores that rebuild competes with the processes just started.
+                    loop {
+                        tokio::select! {
+                            msg = self.exec_rx.recv() => {
+                                let Some(msg) = msg else { break };
+                                let mut changed = self.apply(msg);
+                                for _ in 0..MAX_BATCH {
+                                    let Ok(msg) = self.exec_rx.try_recv() else { break };
+                                    changed |= self.apply(msg);
+                                }
+                                if changed {
+                                    break;
+                                }
                             }
+                            sig = shutdown.recv() => {
+                                if let Some(sig) = sig {
+                                    let targets = build_targets(&self.state, &self.schedule, Utc::now());
+                                    return self.finish(targets, Some(sig.failure())).await;
+                                }
+                                break;
+                            }
+                            () = tokio::time::sleep_until(deadline) => break,
                         }
-                        () = tokio::time::sleep(sleep) => {}
                     }
                 }
             }
@@ -424,7 +443,15 @@ impl Dispatcher {
         self.probers.insert(i, handle);
     }
 
-    fn apply(&mut self, msg: ExecMsg) {
+    /// Applies one executor message; false if it changed no state the verdict or the session
+    /// depends on (it may still have logged).
+    fn apply(&mut self, msg: ExecMsg) -> bool {
+        let changes_state = !matches!(msg, ExecMsg::Output { .. } | ExecMsg::Started { source: LogSource::Build, .. });
+        self.apply_msg(msg);
+        changes_state
+    }
+
+    fn apply_msg(&mut self, msg: ExecMsg) {
         let now = Utc::now();
         if matches!(msg, ExecMsg::Exited { .. }) {
             self.running = self.running.saturating_sub(1);
