@@ -93,8 +93,8 @@ impl ClusterProduct {
 
     /// Its nodes run images straight from the local Docker daemon, so nothing is pushed or
     /// loaded. Tilt also checks that the daemon *is* the cluster's runtime (`minikube
-    /// docker-env`, the colima profile, …); stilt trusts the product name, and a `DOCKER_HOST`
-    /// pointing elsewhere is the user's statement that it is not (see `builds_on_cluster`).
+    /// docker-env`, the colima profile, …); stilt trusts the product name (a registry, advertised
+    /// or `default_registry`, still makes it push).
     pub fn shares_docker_daemon(self) -> bool {
         matches!(
             self,
