@@ -109,6 +109,13 @@ pub enum Event {
         /// The registry's manifest digest.
         digest: Option<String>,
     },
+    /// The pods of a Kubernetes resource changed (all of them now).
+    PodsChanged {
+        /// The resource.
+        resource: Arc<str>,
+        /// Its pods.
+        pods: Vec<stilt_core::k8s_pod::PodSummary>,
+    },
     /// The session snapshot changed.
     SessionChanged(Arc<Session>),
     /// The run is over; the session is final. Reporters write their files now.

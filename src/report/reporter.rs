@@ -70,6 +70,7 @@ struct Reporter {
     ci: Option<CiOutput>,
     /// Images built, by resource.
     images: BTreeMap<String, Vec<ImageBuildRecord>>,
+    pods: BTreeMap<String, Vec<stilt_core::k8s_pod::PodSummary>>,
     result: ReporterResult,
 }
 
@@ -95,6 +96,7 @@ impl Reporter {
             load_time: None,
             tiltfile_error: None,
             images: BTreeMap::new(),
+            pods: BTreeMap::new(),
             result,
         }
     }
@@ -144,6 +146,9 @@ impl Reporter {
                         rec.pushed_ref = Some(pushed_ref.clone());
                     }
                 }
+                Event::PodsChanged { resource, pods } => {
+                    self.pods.insert(resource.to_string(), pods);
+                }
                 Event::SessionChanged(_) => {}
                 Event::RunFinished { session, outcome } => {
                     self.finish(&session, &outcome);
@@ -161,6 +166,10 @@ impl Reporter {
             (Some(t.resource.clone()), t.name.ends_with(":serve") || t.name.ends_with(":runtime"))
         };
         let mut out = String::new();
+        for p in &t.pods {
+            out.push_str(&p.line());
+            out.push('\n');
+        }
         for i in &t.images {
             out.push_str(&format!(
                 "Built image {} as {} ({}, {:.1}s)\n",
@@ -182,7 +191,7 @@ impl Reporter {
         self.stream.flush();
         let now = Utc::now();
         let err_at = self.tiltfile_error.as_ref().and_then(|e| e.location.clone());
-        let targets = summarize(session, outcome, &self.manifests, err_at.as_ref(), &self.images, now);
+        let targets = summarize(session, outcome, &self.manifests, err_at.as_ref(), &self.images, &self.pods, now);
         let duration = (now - self.start).to_std().unwrap_or_default();
         if let Some(dir) = &mut self.log_dir {
             let names: Vec<String> = self.manifests.iter().map(|m| m.name.clone()).collect();

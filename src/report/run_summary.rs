@@ -6,6 +6,7 @@ use crate::exec::image_build::ImageBuildRecord;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use stilt_core::k8s_pod::PodSummary;
 use stilt_core::{FailureClass, Manifest, Session, SourceLocation, TargetState, TargetType};
 
 /// How one target ended.
@@ -53,16 +54,65 @@ pub struct TargetSummary {
     /// Images the update built (`<resource>:update` targets only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ImageBuildRecord>,
+    /// The pods of a Kubernetes resource as last seen (`<resource>:runtime` targets only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<PodReport>,
 }
 
-/// Summaries of every target, in session (name) order. `images` are the images built, by
-/// resource name.
+/// One pod in the reports: what `kubectl get pods` would show, plus why it is not ready.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodReport {
+    /// Pod name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// kubectl's STATUS column (`Running`, `CrashLoopBackOff`, `Completed`, …).
+    pub status: String,
+    /// Ready containers / containers, as kubectl's READY column (`1/1`).
+    pub ready: String,
+    /// Restarts, summed over the containers.
+    pub restarts: i32,
+    /// The scheduler's reason when the pod cannot be placed.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub unschedulable: String,
+}
+
+impl PodReport {
+    /// The report of one pod.
+    pub fn of(p: &PodSummary) -> PodReport {
+        PodReport {
+            name: p.name.clone(),
+            namespace: p.namespace.clone(),
+            status: p.display_status(),
+            ready: format!("{}/{}", p.containers.iter().filter(|c| c.ready).count(), p.containers.len()),
+            restarts: p.containers.iter().map(|c| c.restarts).sum(),
+            unschedulable: p.unschedulable.clone(),
+        }
+    }
+
+    /// One line for JUnit's system-out.
+    pub fn line(&self) -> String {
+        let mut l = format!(
+            "Pod {}/{}: {} (ready {}, {} restarts)",
+            self.namespace, self.name, self.status, self.ready, self.restarts
+        );
+        if !self.unschedulable.is_empty() {
+            l.push_str(&format!(": {}", self.unschedulable));
+        }
+        l
+    }
+}
+
+/// Summaries of every target, in session (name) order. `images` are the images built and
+/// `pods` the pods last seen, by resource name.
 pub fn summarize(
     session: &Session,
     outcome: &Outcome,
     manifests: &[Manifest],
     tiltfile_error_at: Option<&SourceLocation>,
     images: &BTreeMap<String, Vec<ImageBuildRecord>>,
+    pods: &BTreeMap<String, Vec<PodSummary>>,
     now: DateTime<Utc>,
 ) -> Vec<TargetSummary> {
     let declared: BTreeMap<&str, &SourceLocation> =
@@ -96,8 +146,14 @@ pub fn summarize(
             } else {
                 Vec::new()
             };
+            let pods = if t.name.ends_with(":runtime") {
+                pods.get(&resource).map(|ps| ps.iter().map(PodReport::of).collect()).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             TargetSummary {
                 images,
+                pods,
                 name: t.name.clone(),
                 resource,
                 target_type: t.target_type,

@@ -78,6 +78,17 @@ fn built_image_goes_to_the_advertised_registry_and_the_deployment_becomes_ready(
     let case = out.case("web:runtime");
     let system_out = case.system_out.map(|s| s.as_str().to_string()).unwrap_or_default();
     assert!(system_out.contains("stilt-test-env: container started"), "{system_out}");
+    assert!(
+        system_out.contains(&format!("Pod {u}/web-")) && system_out.contains(": Running (ready 1/1, 0 restarts)"),
+        "{system_out}"
+    );
+    // The JSON report lists the pod as kubectl would.
+    let pods = out.stilt_target("web:runtime")["pods"].as_array().unwrap().clone();
+    assert_eq!(pods.len(), 1, "{pods:?}");
+    assert_eq!(
+        (pods[0]["namespace"].as_str(), pods[0]["status"].as_str(), pods[0]["ready"].as_str()),
+        (Some(u.as_str()), Some("Running"), Some("1/1"))
+    );
 }
 
 #[test]
@@ -116,6 +127,8 @@ fn an_image_pull_error_fails_at_once_naming_pod_and_container() {
     assert!(error.contains("in error state due to container web") && error.contains("ErrImagePull"), "{error}");
     assert!(started.elapsed().as_secs() < 60, "did not fail at once: {:?}", started.elapsed());
     assert!(out.stderr.contains("Error: Pod web-"), "{}", out.stderr);
+    let status = out.stilt_target("web:runtime")["pods"][0]["status"].as_str().unwrap().to_string();
+    assert!(status == "ErrImagePull" || status == "ImagePullBackOff", "{status}");
 }
 
 #[test]

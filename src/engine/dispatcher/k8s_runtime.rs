@@ -68,9 +68,15 @@ impl Dispatcher {
     /// Applies a Kubernetes resource's new set of pods.
     pub(super) fn pods_changed(&mut self, i: usize, pods: &[serde_json::Value]) {
         let before = self.k8s_status(i);
+        let summaries: Vec<PodSummary> = pods.iter().map(PodSummary::from_json).collect();
         if let RuntimePhase::K8s { pods: current, .. } = &mut self.state.resources[i].runtime {
-            *current = pods.iter().map(PodSummary::from_json).collect();
+            if *current == summaries {
+                return;
+            }
+            current.clone_from(&summaries);
         }
+        let resource: std::sync::Arc<str> = std::sync::Arc::from(self.state.resources[i].manifest.name.as_str());
+        let _ = self.outputs.events.send(crate::event::Event::PodsChanged { resource, pods: summaries });
         self.k8s_status_changed(i, before.as_ref());
         self.follow_pod_logs(i);
     }
