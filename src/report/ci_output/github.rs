@@ -376,6 +376,7 @@ mod tests {
             duration_seconds: 1.5,
             declared_at: Some(SourceLocation { file: "/ws/Tiltfile".into(), line: 7, col: 1 }),
             images: Vec::new(),
+            pods: Vec::new(),
         }
     }
 
