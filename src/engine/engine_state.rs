@@ -8,7 +8,7 @@ use crate::exec::image_build::ImageBuildRecord;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
-use stilt_core::k8s_pod::{PodReadiness, PodSummary};
+use stilt_core::k8s_pod::PodSummary;
 use stilt_core::{CiSettings, EnvironmentFailure, Manifest, TiltfileError};
 
 /// The update (`cmd`) side of a resource.
@@ -80,8 +80,6 @@ pub enum RuntimePhase {
     },
     /// The objects of a Kubernetes resource were applied.
     K8s {
-        /// `pod_readiness`.
-        mode: PodReadiness,
         /// When the apply finished (the start time of the runtime target, as in Tilt).
         deployed_at: DateTime<Utc>,
         /// A Job had completed at apply time.

@@ -43,7 +43,7 @@ pub fn next_to_start(state: &EngineState) -> Schedule {
     let uncategorized = (0..state.resources.len()).find(|&i| is_uncategorized(state, i));
     let uncategorized_pending = uncategorized.is_some_and(|u| {
         let r = &state.resources[u];
-        r.enabled && (r.is_updating() || (r.wants_initial_update()))
+        r.enabled && (r.is_updating() || r.wants_initial_update())
     });
 
     let mut schedule = Schedule::default();

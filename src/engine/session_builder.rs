@@ -7,7 +7,7 @@ use super::container_health::ContainerHealth;
 use super::engine_state::{EngineState, ResourceState, RuntimePhase, ServePhase, TiltfilePhase, UpdatePhase};
 use super::scheduler::Schedule;
 use chrono::{DateTime, Utc};
-use stilt_core::k8s_pod::{K8sRuntimeStatus, PodReadiness, newest_pod, runtime_status};
+use stilt_core::k8s_pod::{K8sRuntimeStatus, PodReadiness, WAITING_FOR_DEPLOY, newest_pod, runtime_status};
 use stilt_core::session::{SESSION_NAME, SessionMetadata, SessionSpec, SessionStatus};
 use stilt_core::{CiSettings, ResourceTarget, Session, Target, TargetState, TargetType};
 
@@ -97,7 +97,7 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule, now: DateTime<Utc
             });
         }
         if let ResourceTarget::K8s(t) = &r.manifest.target {
-            let mode = PodReadiness::parse(&t.pod_readiness).unwrap_or_default();
+            let mode = t.readiness();
             // Tilt drops the runtime target of a pod_readiness='ignore' resource that was
             // deployed and has no pods.
             let omitted = mode == PodReadiness::Ignore
@@ -140,7 +140,7 @@ fn container_state(r: &ResourceState, wants_start: bool, pending_reason: impl Fn
             },
         }),
         RuntimePhase::NotStarted | RuntimePhase::K8s { .. } if r.update != UpdatePhase::NotStarted => {
-            Some(TargetState::Waiting { wait_reason: "waiting-for-deploy".into() })
+            Some(TargetState::Waiting { wait_reason: WAITING_FOR_DEPLOY.into() })
         }
         RuntimePhase::NotStarted | RuntimePhase::K8s { .. } if wants_start => {
             Some(TargetState::Waiting { wait_reason: pending_reason() })
@@ -163,7 +163,7 @@ fn k8s_runtime_state(
         return match r.update {
             UpdatePhase::NotStarted if !wants_start => None,
             UpdatePhase::NotStarted => Some(TargetState::Waiting { wait_reason: pending_reason() }),
-            _ => Some(TargetState::Waiting { wait_reason: "waiting-for-deploy".into() }),
+            _ => Some(TargetState::Waiting { wait_reason: WAITING_FOR_DEPLOY.into() }),
         };
     };
     let (status, pod) = runtime_status(mode, true, *job_complete, pods);

@@ -39,8 +39,6 @@ pub struct K8sDeploy {
 pub struct K8sDeployed {
     /// The cluster (for the pod watch).
     pub cluster: Cluster,
-    /// The objects as stored.
-    pub applied: Vec<AppliedObject>,
     /// Where this resource's pods are found.
     pub watches: Vec<PodWatch>,
     /// A Job among the objects had already completed (its pods may be gone).
@@ -64,14 +62,6 @@ fn destination(target: &ImageTarget, registry: Option<&LocalRegistry>) -> Destin
             }
         }
         None => Destination { push_repo: target.local_ref.clone(), cluster_repo: target.cluster_ref.clone() },
-    }
-}
-
-/// `repo:tag` → (`repo`, `tag`).
-fn split_tag(r: &str) -> (&str, &str) {
-    match r.rfind(':') {
-        Some(i) if !r[i..].contains('/') => (&r[..i], &r[i + 1..]),
-        _ => (r, "latest"),
     }
 }
 
@@ -101,7 +91,7 @@ pub async fn deploy_k8s(
                 return Err(UpdateError::update(format!("image {} was not built", target.image_ref)));
             };
             let dest = destination(target, registry.as_ref());
-            let (_, tag) = split_tag(&b.built_ref);
+            let tag = ImageRef::parse(&b.built_ref).ok().and_then(|r| r.tag).unwrap_or_else(|| "latest".into());
             let has_registry = registry.is_some() || d.default_registry.is_some();
             let push_ref = format!("{}:{tag}", dest.push_repo);
             if prebuilt
@@ -110,7 +100,7 @@ pub async fn deploy_k8s(
             {
                 env.log(format!("Image {push_ref} already pushed in this run"));
             } else {
-                deliver(env, &cluster, target, &b.built_ref, &dest, tag, has_registry).await?;
+                deliver(env, &cluster, target, &b.built_ref, &dest, (&push_ref, &tag), has_registry).await?;
             }
             injected.insert(target.image_ref.clone(), format!("{}:{tag}", dest.cluster_repo));
         }
@@ -127,17 +117,17 @@ pub async fn deploy_k8s(
     }
     let watches = pod_watches(&d.target, &objects, &applied, &cluster.namespace);
     let job_complete = applied.iter().any(AppliedObject::is_complete_job);
-    Ok(K8sDeployed { cluster, applied, watches, job_complete })
+    Ok(K8sDeployed { cluster, watches, job_complete })
 }
 
-/// Gets one built image to the cluster.
+/// Gets one built image to the cluster; `push_ref` is `<push repo>:<tag>`.
 async fn deliver(
     env: &BuildEnv,
     cluster: &Cluster,
     target: &ImageTarget,
     built_ref: &str,
     dest: &Destination,
-    tag: &str,
+    (push_ref, tag): (&str, &str),
     has_registry: bool,
 ) -> Result<(), UpdateError> {
     if let ImageBuild::Custom(c) = &target.build
@@ -175,14 +165,13 @@ async fn deliver(
         }
     }
     let docker = env.docker.get().await?;
-    let push_ref = format!("{}:{tag}", dest.push_repo);
     if push_ref != built_ref {
         docker.tag(built_ref, &dest.push_repo, tag).await.map_err(|e| {
             UpdateError::update(format!("failed to tag {built_ref} as {push_ref}: {}", error_chain(&e)))
         })?;
     }
     env.log(format!("Pushing {push_ref}"));
-    let pushed = docker.push(&push_ref, |line| env.log(line)).await.map_err(|e| {
+    let pushed = docker.push(push_ref, |line| env.log(line)).await.map_err(|e| {
         UpdateError::update(format!(
             "failed to push {push_ref} (is the registry running and accepting pushes?): {}",
             error_chain(&e)
@@ -193,7 +182,7 @@ async fn deliver(
     }
     let _ = env.tx.send(ExecMsg::ImagePushed {
         image: target.image_ref.clone(),
-        pushed_ref: push_ref,
+        pushed_ref: push_ref.to_string(),
         digest: pushed.digest,
     });
     Ok(())
@@ -259,16 +248,4 @@ fn pod_watches(
         watches.push(PodWatch { namespace: String::new(), selector: selector.join(",") });
     }
     watches
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_tag;
-
-    #[test]
-    fn splits_tags_not_ports() {
-        assert_eq!(split_tag("127.0.0.1:29500/web:tilt-0123"), ("127.0.0.1:29500/web", "tilt-0123"));
-        assert_eq!(split_tag("127.0.0.1:29500/web"), ("127.0.0.1:29500/web", "latest"));
-        assert_eq!(split_tag("web:v1"), ("web", "v1"));
-    }
 }

@@ -4,6 +4,7 @@
 //! followed with Tilt's rules, failures named, `stilt down`.
 
 use crate::docker_env::{stilt_with, unique};
+use crate::harness::Output;
 use crate::k8s_env::{
     Namespace, kubectl, kubectl_result, namespace_yaml, registry, registry_tags, restricted_kubeconfig,
 };
@@ -30,7 +31,24 @@ fn job_yaml(uniq: &str, labels: &str) -> String {
     )
 }
 
-fn error_of(out: &crate::harness::Output) -> String {
+/// `stilt ci --timeout TIMEOUT` on `SETTINGS` then `k8s_yaml('app.yaml')`: the `web`
+/// Deployment of busybox, its pods labelled `stilt.test/fault: FAULT` unless FAULT is empty,
+/// in a namespace of its own (deleted when the returned guard drops).
+fn run_web(prefix: &str, settings: &str, fault: &str, timeout: &str) -> (Namespace, Output) {
+    let u = unique(prefix);
+    let ns = Namespace(u.clone());
+    let labels = if fault.is_empty() { String::new() } else { format!(", stilt.test/fault: {fault}") };
+    let out = stilt_with(
+        &u,
+        &format!("{settings}k8s_yaml('app.yaml')\n"),
+        &[("app.yaml", &web_yaml(&u, "busybox", &labels))],
+    )
+    .args(&["--timeout", timeout])
+    .run();
+    (ns, out)
+}
+
+fn error_of(out: &Output) -> String {
     out.report()["status"]["error"].as_str().unwrap_or_default().to_string()
 }
 
@@ -112,16 +130,8 @@ fn a_job_is_done_when_its_pod_succeeded() {
 
 #[test]
 fn an_image_pull_error_fails_at_once_naming_pod_and_container() {
-    let u = unique("k8spull");
-    let _ns = Namespace(u.clone());
     let started = Instant::now();
-    let out = stilt_with(
-        &u,
-        "k8s_yaml('app.yaml')\n",
-        &[("app.yaml", &web_yaml(&u, "busybox", ", stilt.test/fault: image-pull"))],
-    )
-    .args(&["--timeout", "120s"])
-    .run();
+    let (_ns, out) = run_web("k8spull", "", "image-pull", "120s");
     out.expect_code(1);
     let error = error_of(&out);
     assert!(error.contains("in error state due to container web") && error.contains("ErrImagePull"), "{error}");
@@ -133,16 +143,8 @@ fn an_image_pull_error_fails_at_once_naming_pod_and_container() {
 
 #[test]
 fn a_grace_period_tolerates_a_failing_pod_until_it_ends() {
-    let u = unique("k8sgrace");
-    let _ns = Namespace(u.clone());
     let started = Instant::now();
-    let out = stilt_with(
-        &u,
-        "ci_settings(k8s_grace_period='4s')\nk8s_yaml('app.yaml')\n",
-        &[("app.yaml", &web_yaml(&u, "busybox", ", stilt.test/fault: image-pull"))],
-    )
-    .args(&["--timeout", "120s"])
-    .run();
+    let (_ns, out) = run_web("k8sgrace", "ci_settings(k8s_grace_period='4s')\n", "image-pull", "120s");
     out.expect_code(1);
     let error = error_of(&out);
     assert!(error.starts_with("exceeded grace period: Pod web-"), "{error}");
@@ -151,15 +153,7 @@ fn a_grace_period_tolerates_a_failing_pod_until_it_ends() {
 
 #[test]
 fn a_crash_looping_pod_fails_by_the_readiness_timeout() {
-    let u = unique("k8scrash");
-    let _ns = Namespace(u.clone());
-    let out = stilt_with(
-        &u,
-        "ci_settings(readiness_timeout='3s')\nk8s_yaml('app.yaml')\n",
-        &[("app.yaml", &web_yaml(&u, "busybox", ", stilt.test/fault: crashloop"))],
-    )
-    .args(&["--timeout", "120s"])
-    .run();
+    let (_ns, out) = run_web("k8scrash", "ci_settings(readiness_timeout='3s')\n", "crashloop", "120s");
     out.expect_code(3);
     assert_eq!(error_of(&out), "Readiness timeout after 3s: target web:runtime not ready");
 }
@@ -178,15 +172,7 @@ fn a_failing_job_fails_the_run() {
 
 #[test]
 fn an_unschedulable_pod_waits_until_the_timeout_names_it() {
-    let u = unique("k8ssched");
-    let _ns = Namespace(u.clone());
-    let out = stilt_with(
-        &u,
-        "k8s_yaml('app.yaml')\n",
-        &[("app.yaml", &web_yaml(&u, "busybox", ", stilt.test/fault: unschedulable"))],
-    )
-    .args(&["--timeout", "6s"])
-    .run();
+    let (_ns, out) = run_web("k8ssched", "", "unschedulable", "6s");
     out.expect_code(3);
     assert_eq!(error_of(&out), "Timeout after 6s: 1 resources waiting (web:runtime Pending)");
     // The log says why it waits.
@@ -329,11 +315,8 @@ fn an_unknown_kind_names_the_object() {
 
 #[test]
 fn stilt_down_deletes_the_objects_and_keeps_namespaces() {
-    let u = unique("k8sdown");
-    let _ns = Namespace(u.clone());
-    let out = stilt_with(&u, "k8s_yaml('app.yaml')\n", &[("app.yaml", &web_yaml(&u, "busybox", ""))])
-        .args(&["--timeout", "60s"])
-        .run();
+    let (ns, out) = run_web("k8sdown", "", "", "60s");
+    let u = ns.0.clone();
     out.expect_code(0);
     let down = crate::docker_env::run_down(&out.dir, &[]);
     let text = String::from_utf8_lossy(&down.stdout);

@@ -430,6 +430,13 @@ pub struct K8sTarget {
     pub discovery_strategy: String,
 }
 
+impl K8sTarget {
+    /// `pod_readiness` as a mode (`wait` when empty).
+    pub fn readiness(&self) -> crate::k8s_pod::PodReadiness {
+        crate::k8s_pod::PodReadiness::parse(&self.pod_readiness).unwrap_or_default()
+    }
+}
+
 /// An image reference found in an object, and the build injected there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

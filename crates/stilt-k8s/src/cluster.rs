@@ -135,26 +135,24 @@ impl Cluster {
         let (ar, caps) = if let Some(found) = cached {
             found
         } else {
-            {
-                let found = kube::discovery::pinned_kind(&self.client, gvk).await.map_err(|e| match e {
-                    kube::Error::Api(s) if s.code == 404 => K8sError::Object {
-                        action: "apply",
-                        object: object.to_string(),
-                        message: format!(
-                            "the cluster has no kind {} in API group version {:?} (is its CRD installed?)",
-                            gvk.kind,
-                            if gvk.group.is_empty() {
-                                gvk.version.clone()
-                            } else {
-                                format!("{}/{}", gvk.group, gvk.version)
-                            }
-                        ),
-                    },
-                    e => self.object_error("find the API of", object, &e),
-                })?;
-                self.kinds.lock().expect("kind cache").insert(gvk.clone(), found.clone());
-                found
-            }
+            let found = kube::discovery::pinned_kind(&self.client, gvk).await.map_err(|e| match e {
+                kube::Error::Api(s) if s.code == 404 => K8sError::Object {
+                    action: "apply",
+                    object: object.to_string(),
+                    message: format!(
+                        "the cluster has no kind {} in API group version {:?} (is its CRD installed?)",
+                        gvk.kind,
+                        if gvk.group.is_empty() {
+                            gvk.version.clone()
+                        } else {
+                            format!("{}/{}", gvk.group, gvk.version)
+                        }
+                    ),
+                },
+                e => self.object_error("find the API of", object, &e),
+            })?;
+            self.kinds.lock().expect("kind cache").insert(gvk.clone(), found.clone());
+            found
         };
         let namespaced = caps.scope == Scope::Namespaced;
         let api = if namespaced {

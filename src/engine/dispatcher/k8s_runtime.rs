@@ -36,9 +36,8 @@ impl Dispatcher {
         let now = Utc::now();
         let r = &mut self.state.resources[i];
         let ResourceTarget::K8s(t) = &r.manifest.target else { return };
-        let mode = PodReadiness::parse(&t.pod_readiness).unwrap_or_default();
+        let mode = t.readiness();
         r.runtime = RuntimePhase::K8s {
-            mode,
             deployed_at: now,
             job_complete: k.job_complete,
             pods: Vec::new(),
@@ -123,10 +122,12 @@ impl Dispatcher {
 
     /// The runtime status of a Kubernetes resource and the newest pod's (name, display status).
     fn k8s_status(&self, i: usize) -> Option<K8sView> {
-        let RuntimePhase::K8s { mode, job_complete, pods, .. } = &self.state.resources[i].runtime else {
+        let r = &self.state.resources[i];
+        let (ResourceTarget::K8s(t), RuntimePhase::K8s { job_complete, pods, .. }) = (&r.manifest.target, &r.runtime)
+        else {
             return None;
         };
-        let (status, pod) = runtime_status(*mode, true, *job_complete, pods);
+        let (status, pod) = runtime_status(t.readiness(), true, *job_complete, pods);
         let describe = |p: &PodSummary| {
             if p.unschedulable.is_empty() {
                 p.display_status()
