@@ -37,8 +37,11 @@ pub fn main() -> ! {
             ExitCode::SUCCESS
         }
         Command::Ci(args) => {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
+            // One thread for the engine and its executors: they mostly wait, and a process's
+            // exit, the dispatcher's reaction and the next fork then happen without waking
+            // another thread (measured faster than 2 workers on 2 cores: `scripts/bench`).
+            // Blocking work (Tiltfile load, build contexts, reports) runs on the blocking pool.
+            let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("failed to start the tokio runtime");

@@ -3,7 +3,10 @@
 //! verdict whether the run is over, and tears everything down when it is.
 //!
 //! It does no blocking I/O: output goes out as [`Event`]s to the reporter task, processes run
-//! in executor tasks, and timers come from the verdict's `recheck_at`.
+//! in executor tasks, and timers come from the verdict's `recheck_at`. The one exception is
+//! the fork of a lone command, done here at the end of a turn (see
+//! [`launch`](crate::exec::local_process::launch)): it is the critical path of a chain of
+//! resources, and it starts before the session is rebuilt.
 
 use super::container_health::{ContainerHealth, classify};
 use super::engine_state::{EngineState, RuntimePhase, ServePhase, UpdatePhase};
@@ -15,7 +18,7 @@ use crate::exec::container_watch::watch_container;
 use crate::exec::exec_msg::ExecMsg;
 use crate::exec::image_build::{BuildEnv, DockerHandle, UpdateError};
 use crate::exec::k8s_deploy::K8sDeploy;
-use crate::exec::local_process::{command_env, spawn};
+use crate::exec::local_process::{Launch, command_env, launch};
 use crate::exec::probe::{ProbeJob, spawn_prober};
 use crate::exec::process_registry::ProcessRegistry;
 use crate::exec::resource_update::{ComposeDeploy, Deploy, Deployed, UpdateJob, spawn_update};
@@ -126,6 +129,8 @@ pub struct Dispatcher {
     clusters: HashMap<usize, stilt_k8s::Cluster>,
     /// Pod log streams: (resource, pod uid, container) → task.
     log_streams: HashMap<(usize, String, String), JoinHandle<()>>,
+    /// Commands to start at the end of this turn (see [`launch`]).
+    launches: Vec<Launch>,
 }
 
 /// How long a container must have been ready before the run can succeed (see `run`).
@@ -173,6 +178,7 @@ impl Dispatcher {
             watchers: HashMap::new(),
             clusters: HashMap::new(),
             log_streams: HashMap::new(),
+            launches: Vec::new(),
         }
     }
 
@@ -213,6 +219,7 @@ impl Dispatcher {
                     // and messages already queued are applied together. On a machine with few
                     // cores that rebuild competes with the processes just started.
                     loop {
+                        self.launch_queued();
                         tokio::select! {
                             msg = self.exec_rx.recv() => {
                                 let Some(msg) = msg else { break };
@@ -279,6 +286,15 @@ impl Dispatcher {
             let Some(i) = self.schedule.start else { break };
             self.start_resource(i);
         }
+        // Start the processes before the session is rebuilt and the verdict judged: they run
+        // while the dispatcher does its bookkeeping.
+        self.launch_queued();
+    }
+
+    fn launch_queued(&mut self) {
+        if !self.launches.is_empty() {
+            launch(std::mem::take(&mut self.launches), &self.exec_tx, &self.registry);
+        }
     }
 
     fn start_resource(&mut self, i: usize) {
@@ -292,7 +308,7 @@ impl Dispatcher {
         if let Some(cmd) = &local.update_cmd {
             self.log(i, LogSource::Build, Level::Info, false, format!("Running cmd: {}", cmd.display()));
             let env = command_env(&self.env, cmd, self.color);
-            spawn(cmd, env, i, LogSource::Build, self.exec_tx.clone(), &self.registry);
+            self.launches.push(Launch { cmd: cmd.clone(), env, resource: i, source: LogSource::Build });
             self.running += 1;
             self.state.resources[i].update = UpdatePhase::Running { start: now };
         } else {
@@ -427,7 +443,7 @@ impl Dispatcher {
         };
         self.log(i, LogSource::Runtime, Level::Info, false, format!("Running serve cmd: {}", cmd.display()));
         let env = command_env(&self.env, cmd, self.color);
-        spawn(cmd, env, i, LogSource::Runtime, self.exec_tx.clone(), &self.registry);
+        self.launches.push(Launch { cmd: cmd.clone(), env, resource: i, source: LogSource::Runtime });
         self.running += 1;
         // Not ready until the process exists; without a probe it is ready from then on.
         self.state.resources[i].serve = ServePhase::Running { pid: None, start: now, ready: false, last_ready: None };

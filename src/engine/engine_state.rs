@@ -194,9 +194,4 @@ impl EngineState {
     pub fn built_image(&self, image_ref: &str) -> Option<&ImageBuildRecord> {
         self.resources.iter().flat_map(|r| &r.images).find(|i| i.image == image_ref)
     }
-
-    /// Index of a resource by name.
-    pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.resources.iter().position(|r| r.manifest.name == name)
-    }
 }

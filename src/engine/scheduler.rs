@@ -7,7 +7,7 @@
 
 use super::engine_state::EngineState;
 use super::hold_reason::HoldReason;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use stilt_core::ResourceTarget;
 
 /// The answer: what to start now (at most one) and why the others wait.
@@ -46,6 +46,11 @@ pub fn next_to_start(state: &EngineState) -> Schedule {
         r.enabled && (r.is_updating() || r.wants_initial_update())
     });
 
+    // Names resolved once per question: a lookup per dependency would make every question
+    // quadratic in the number of resources.
+    let index: HashMap<&str, usize> =
+        state.resources.iter().enumerate().map(|(i, r)| (r.manifest.name.as_str(), i)).collect();
+
     let mut schedule = Schedule::default();
     // Tilt's pick order: local resources, then `uncategorized`, then Kubernetes resources
     // without built images, then the rest — each in manifest order.
@@ -74,7 +79,7 @@ pub fn next_to_start(state: &EngineState) -> Schedule {
             Some(HoldReason::IsUnparallelizableLocal)
         } else if r.manifest.resource_deps.iter().any(|dep| {
             // Unknown deps were reported at load time and are ignored here.
-            state.index_of(dep).is_some_and(|d| !state.resources[d].ever_ready)
+            index.get(dep.as_str()).is_some_and(|&d| !state.resources[d].ever_ready)
         }) {
             Some(HoldReason::WaitingForDep)
         } else if r.manifest.image_targets().iter().any(|t| building.contains(&t.image_ref.as_str())) {

@@ -43,6 +43,36 @@ pub fn command_env(base: &BTreeMap<String, String>, cmd: &Cmd, color: bool) -> B
     env
 }
 
+/// A command the dispatcher decided to start, queued until the end of its turn.
+#[derive(Debug)]
+pub struct Launch {
+    /// What to run.
+    pub cmd: Cmd,
+    /// Its whole environment.
+    pub env: BTreeMap<String, String>,
+    /// The resource it belongs to.
+    pub resource: usize,
+    /// Which log it writes to.
+    pub source: LogSource,
+}
+
+/// Starts the commands of one dispatcher turn. A lone command — the next link of a chain of
+/// dependent resources — forks on the calling thread: no hand-off to another thread and back,
+/// which on a 2-core machine is a tenth of what a `true` takes. Several fork on the blocking
+/// pool, so they start at once (forking them one after another here measured slower: see
+/// `scripts/bench`).
+pub fn launch(launches: Vec<Launch>, tx: &UnboundedSender<ExecMsg>, registry: &ProcessRegistry) {
+    if let [_] = launches.as_slice() {
+        let l = launches.into_iter().next().expect("one launch");
+        let started = start(&l.cmd, &l.env, registry);
+        tokio::spawn(supervise(async { started }, l.resource, l.source, tx.clone()));
+        return;
+    }
+    for l in launches {
+        spawn(&l.cmd, l.env, l.resource, l.source, tx.clone(), registry);
+    }
+}
+
 /// Starts `cmd` without blocking the caller: the fork/exec happens on the blocking pool, so
 /// several commands start at once. Then `Started` (with the pid, also the process-group id),
 /// every output line, and finally `Exited` arrive as [`ExecMsg`]s tagged with `resource` and
@@ -57,67 +87,79 @@ pub fn spawn(
 ) {
     let cmd = cmd.clone();
     let registry = registry.clone();
-    tokio::spawn(async move {
-        let started = tokio::task::spawn_blocking(move || start(&cmd, &env, &registry)).await;
-        let (mut child, mut pipe, pid) = match started {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                let failure = Some(crate::error_chain::error_chain(&e));
-                let _ = tx.send(ExecMsg::Exited { resource, source, pid: 0, failure, code: None });
-                return;
-            }
-            Err(join) => {
-                let failure = Some(format!("failed to start: {join}"));
-                let _ = tx.send(ExecMsg::Exited { resource, source, pid: 0, failure, code: None });
-                return;
-            }
-        };
-        let _ = tx.send(ExecMsg::Started { resource, source, pid });
-        let mut lines = LineSplitter::default();
-        let mut buf = vec![0u8; 8192];
-        let send = |line: String| {
-            let _ = tx.send(ExecMsg::Output { resource, source, line });
-        };
-        let status: std::io::Result<ExitStatus> = {
-            let wait = child.wait();
-            tokio::pin!(wait);
-            loop {
-                tokio::select! {
-                    status = &mut wait => break status,
-                    n = pipe.read(&mut buf) => match n {
-                        Ok(0) | Err(_) => break wait.await,
-                        Ok(n) => lines.push(&buf[..n]).into_iter().for_each(send),
-                    },
-                }
-            }
-        };
-        // Drain what is left, bounded in time.
-        let _ = tokio::time::timeout(DRAIN_AFTER_EXIT, async {
-            while let Ok(n) = pipe.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                lines.push(&buf[..n]).into_iter().for_each(send);
-            }
-        })
-        .await;
-        if let Some(last) = lines.finish() {
-            send(last);
+    let started = async move {
+        match tokio::task::spawn_blocking(move || start(&cmd, &env, &registry)).await {
+            Ok(started) => started,
+            Err(join) => Err(SpawnError {
+                argv0: String::new(),
+                dir: String::new(),
+                source: std::io::Error::other(format!("the spawning thread failed: {join}")),
+            }),
         }
-        let (failure, code) = match status {
-            Ok(s) => (describe_failure(s), s.code()),
-            Err(e) => (Some(format!("failed to wait: {e}")), None),
-        };
-        let _ = tx.send(ExecMsg::Exited { resource, source, pid, failure, code });
-    });
+    };
+    tokio::spawn(supervise(started, resource, source, tx));
 }
 
+/// Follows one process: `Started`, its output lines, then `Exited` once it is gone and its
+/// output drained.
+async fn supervise(
+    started: impl Future<Output = Result<Started, SpawnError>>,
+    resource: usize,
+    source: LogSource,
+    tx: UnboundedSender<ExecMsg>,
+) {
+    let (mut child, mut pipe, pid) = match started.await {
+        Ok(s) => s,
+        Err(e) => {
+            let failure = Some(crate::error_chain::error_chain(&e));
+            let _ = tx.send(ExecMsg::Exited { resource, source, pid: 0, failure, code: None });
+            return;
+        }
+    };
+    let _ = tx.send(ExecMsg::Started { resource, source, pid });
+    let mut lines = LineSplitter::default();
+    let mut buf = vec![0u8; 8192];
+    let send = |line: String| {
+        let _ = tx.send(ExecMsg::Output { resource, source, line });
+    };
+    let status: std::io::Result<ExitStatus> = {
+        let wait = child.wait();
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                status = &mut wait => break status,
+                n = pipe.read(&mut buf) => match n {
+                    Ok(0) | Err(_) => break wait.await,
+                    Ok(n) => lines.push(&buf[..n]).into_iter().for_each(send),
+                },
+            }
+        }
+    };
+    // Drain what is left, bounded in time.
+    let _ = tokio::time::timeout(DRAIN_AFTER_EXIT, async {
+        while let Ok(n) = pipe.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            lines.push(&buf[..n]).into_iter().for_each(send);
+        }
+    })
+    .await;
+    if let Some(last) = lines.finish() {
+        send(last);
+    }
+    let (failure, code) = match status {
+        Ok(s) => (describe_failure(s), s.code()),
+        Err(e) => (Some(format!("failed to wait: {e}")), None),
+    };
+    let _ = tx.send(ExecMsg::Exited { resource, source, pid, failure, code });
+}
+
+/// A started process: the child, the read end of its output pipe, its pid.
+type Started = (tokio::process::Child, tokio::net::unix::pipe::Receiver, u32);
+
 /// The blocking part: fork/exec in a new process group, stdout and stderr into one pipe.
-fn start(
-    cmd: &Cmd,
-    env: &BTreeMap<String, String>,
-    registry: &ProcessRegistry,
-) -> Result<(tokio::process::Child, tokio::net::unix::pipe::Receiver, u32), SpawnError> {
+fn start(cmd: &Cmd, env: &BTreeMap<String, String>, registry: &ProcessRegistry) -> Result<Started, SpawnError> {
     let err = |source| SpawnError {
         argv0: cmd.argv.first().cloned().unwrap_or_default(),
         dir: cmd.dir.display().to_string(),
