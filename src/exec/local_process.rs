@@ -62,14 +62,14 @@ pub struct Launch {
 /// pool, so they start at once (forking them one after another here measured slower: see
 /// `scripts/bench`).
 pub fn launch(launches: Vec<Launch>, tx: &UnboundedSender<ExecMsg>, registry: &ProcessRegistry) {
-    if let [_] = launches.as_slice() {
-        let l = launches.into_iter().next().expect("one launch");
-        let started = start(&l.cmd, &l.env, registry);
-        tokio::spawn(supervise(async { started }, l.resource, l.source, tx.clone()));
-        return;
-    }
+    let lone = launches.len() == 1;
     for l in launches {
-        spawn(&l.cmd, l.env, l.resource, l.source, tx.clone(), registry);
+        if lone {
+            let started = start(&l.cmd, &l.env, registry);
+            tokio::spawn(supervise(async { started }, l.resource, l.source, tx.clone()));
+        } else {
+            spawn(&l.cmd, l.env, l.resource, l.source, tx.clone(), registry);
+        }
     }
 }
 

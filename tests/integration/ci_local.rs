@@ -225,6 +225,20 @@ fn a_command_that_cannot_start_fails_clearly() {
 }
 
 #[test]
+fn a_command_that_cannot_start_beside_others_fails_clearly() {
+    // Two commands in one turn fork on the blocking pool (a lone one forks on the dispatcher).
+    let tf = "local_resource('ok', cmd='sleep 0.2', allow_parallel=True)\n\
+              local_resource('bad', cmd=['/nonexistent/tool'], allow_parallel=True)\n";
+    let out = Stilt::tiltfile(tf).run();
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("Error: Command \"/nonexistent/tool\" failed: failed to start \"/nonexistent/tool\""),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn commands_see_their_own_argv0_and_path() {
     // `$0` stays `sh` (not the resolved path), and a program is found on the Tiltfile's PATH.
     let out = Stilt::tiltfile(
