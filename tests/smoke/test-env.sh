@@ -250,8 +250,11 @@ t_neverready() {
 t_logs() {
   local p; p=$(pod_of app=web)
   k logs "$p" | tee /dev/stderr | grep -q 'stilt-test-env: container started' &&
-    k logs "$p" --previous | grep -q 'previous container instance exited'
+    poll 10 previous_log "$p"
 }
+# kwok once answered `--previous` with nothing right after the pod started (1 run in many): retried, and
+# what it answered is shown.
+previous_log() { k logs "$1" --previous 2>&1 | tee /dev/stderr | grep -q 'previous container instance exited'; }
 check "k8s: Deployment rolls out, its pods Running/Ready with kubelet-like status" t_deployment
 check "k8s: kubectl logs on a fake container (kwok serves it on 127.0.0.1)" t_logs
 check "k8s: Job Complete, its pod Succeeded with exit code 0" t_job
