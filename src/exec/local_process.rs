@@ -85,16 +85,14 @@ pub fn spawn(
     tx: UnboundedSender<ExecMsg>,
     registry: &ProcessRegistry,
 ) {
+    let argv0 = cmd.argv.first().cloned().unwrap_or_default();
+    let dir = cmd.dir.display().to_string();
     let cmd = cmd.clone();
     let registry = registry.clone();
     let started = async move {
         match tokio::task::spawn_blocking(move || start(&cmd, &env, &registry)).await {
             Ok(started) => started,
-            Err(join) => Err(SpawnError {
-                argv0: String::new(),
-                dir: String::new(),
-                source: std::io::Error::other(format!("the spawning thread failed: {join}")),
-            }),
+            Err(join) => Err(SpawnError { argv0, dir, source: std::io::Error::other(join) }),
         }
     };
     tokio::spawn(supervise(started, resource, source, tx));
