@@ -22,6 +22,18 @@ pub(crate) fn absolute_tiltfile(file: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// Parses argv and runs the command. Never returns.
+/// Runs `f` on one tokio thread: the engine and its executors mostly wait, and a process's
+/// exit, the dispatcher's reaction and the next fork then happen without waking another thread
+/// (measured faster than 2 workers on 2 cores: `scripts/bench`). Blocking work (Tiltfile load,
+/// build contexts, reports) runs on the blocking pool.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("failed to start the tokio runtime")
+        .block_on(f)
+}
+
 pub fn main() -> ! {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -36,24 +48,8 @@ pub fn main() -> ! {
             println!("stilt v{} (runs Tiltfiles like tilt v0.37.6 `tilt ci`)", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Command::Ci(args) => {
-            // One thread for the engine and its executors: they mostly wait, and a process's
-            // exit, the dispatcher's reaction and the next fork then happen without waking
-            // another thread (measured faster than 2 workers on 2 cores: `scripts/bench`).
-            // Blocking work (Tiltfile load, build contexts, reports) runs on the blocking pool.
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("failed to start the tokio runtime");
-            rt.block_on(ci_command::run(args))
-        }
-        Command::Down(args) => {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("failed to start the tokio runtime");
-            rt.block_on(down_command::run(args))
-        }
+        Command::Ci(args) => block_on(ci_command::run(args)),
+        Command::Down(args) => block_on(down_command::run(args)),
         Command::Get { what: GetWhat::Session(args) } => get_command::get(&args),
         Command::Describe { what: GetWhat::Session(args) } => get_command::describe(&args),
         Command::Alpha { what: AlphaCommand::TiltfileResult(args) } => tiltfile_result::run(&args),

@@ -348,13 +348,23 @@ impl Dispatcher {
     fn finish_update(&mut self, i: usize, result: Result<Deployed, UpdateError>) {
         let now = Utc::now();
         let UpdatePhase::Running { start } = self.state.resources[i].update else { return };
-        match result {
-            Ok(Deployed { k8s: Some(k), .. }) => {
-                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
-                self.k8s_deployed(i, *k);
+        let deployed = match result {
+            Ok(d) => d,
+            Err(e) => {
+                self.log(i, LogSource::Build, Level::Error, false, format!("Build Failed: {}", e.message));
+                if e.environment && self.state.environment_failure.is_none() {
+                    let target = format!("{}:update", self.state.resources[i].manifest.name);
+                    self.state.environment_failure =
+                        Some(EnvironmentFailure { error: e.message.clone(), target: Some(target) });
+                }
+                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: Some(e.message) };
+                return;
             }
-            Ok(Deployed { container: Some((id, name)), .. }) => {
-                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
+        };
+        self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
+        match deployed {
+            Deployed { k8s: Some(k), .. } => self.k8s_deployed(i, *k),
+            Deployed { container: Some((id, name)), .. } => {
                 self.state.resources[i].runtime = RuntimePhase::Container {
                     name,
                     start: now,
@@ -372,19 +382,7 @@ impl Dispatcher {
                 });
                 self.watchers.insert(i, watcher);
             }
-            Ok(Deployed { container: None, k8s: None }) => {
-                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
-                self.state.resources[i].ever_ready = true;
-            }
-            Err(e) => {
-                self.log(i, LogSource::Build, Level::Error, false, format!("Build Failed: {}", e.message));
-                if e.environment && self.state.environment_failure.is_none() {
-                    let target = format!("{}:update", self.state.resources[i].manifest.name);
-                    self.state.environment_failure =
-                        Some(EnvironmentFailure { error: e.message.clone(), target: Some(target) });
-                }
-                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: Some(e.message) };
-            }
+            Deployed { container: None, k8s: None } => self.state.resources[i].ever_ready = true,
         }
     }
 
@@ -583,13 +581,19 @@ impl Dispatcher {
         loop {
             let quiet = tokio::time::Instant::now() + CONTAINER_LOG_QUIET;
             match tokio::time::timeout_at(quiet.min(deadline), self.exec_rx.recv()).await {
-                Ok(Some(ExecMsg::Output { resource, source, line })) => {
-                    self.log(resource, source, Level::Info, false, line);
-                }
-                Ok(Some(ExecMsg::Exited { .. })) => self.running = self.running.saturating_sub(1),
-                Ok(Some(_)) => {}
+                Ok(Some(msg)) => self.apply_late(msg),
                 Ok(None) | Err(_) => break,
             }
+        }
+    }
+
+    /// A message arriving once the verdict is in: output is still logged and exits counted;
+    /// nothing else changes the finished run.
+    fn apply_late(&mut self, msg: ExecMsg) {
+        match msg {
+            ExecMsg::Output { resource, source, line } => self.log(resource, source, Level::Info, false, line),
+            ExecMsg::Exited { .. } => self.running = self.running.saturating_sub(1),
+            _ => {}
         }
     }
 
@@ -613,11 +617,7 @@ impl Dispatcher {
         let deadline = tokio::time::Instant::now() + DRAIN_AT_TEARDOWN;
         while self.running > 0 {
             match tokio::time::timeout_at(deadline, self.exec_rx.recv()).await {
-                Ok(Some(ExecMsg::Output { resource, source, line })) => {
-                    self.log(resource, source, Level::Info, false, line);
-                }
-                Ok(Some(ExecMsg::Exited { .. })) => self.running -= 1,
-                Ok(Some(_)) => {}
+                Ok(Some(msg)) => self.apply_late(msg),
                 Ok(None) | Err(_) => break,
             }
         }

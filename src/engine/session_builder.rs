@@ -28,73 +28,41 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule, now: DateTime<Utc
         let wants_start = r.manifest.auto_init;
         let local = r.manifest.local();
         if local.is_none_or(|l| l.update_cmd.is_some()) {
-            let state = if r.enabled {
-                match &r.update {
-                    UpdatePhase::NotStarted if wants_start => {
-                        Some(TargetState::Waiting { wait_reason: pending_reason() })
-                    }
-                    UpdatePhase::NotStarted => None,
-                    UpdatePhase::Running { start } => {
-                        Some(TargetState::Active { start_time: Some(*start), ready: false, last_ready_time: None })
-                    }
-                    UpdatePhase::Done { start, finish, error } => Some(TargetState::Terminated {
-                        start_time: Some(*start),
-                        finish_time: Some(*finish),
-                        error: error.clone().unwrap_or_default(),
-                        grace_status: String::new(),
-                    }),
+            targets.push(resource_target(name, "update", TargetType::Job, r.enabled, || match &r.update {
+                UpdatePhase::NotStarted if wants_start => Some(TargetState::Waiting { wait_reason: pending_reason() }),
+                UpdatePhase::NotStarted => None,
+                UpdatePhase::Running { start } => {
+                    Some(TargetState::Active { start_time: Some(*start), ready: false, last_ready_time: None })
                 }
-            } else {
-                Some(TargetState::Disabled {})
-            };
-            targets.push(Target {
-                name: format!("{name}:update"),
-                target_type: TargetType::Job,
-                resources: vec![name.clone()],
-                state,
-            });
+                UpdatePhase::Done { start, finish, error } => Some(TargetState::Terminated {
+                    start_time: Some(*start),
+                    finish_time: Some(*finish),
+                    error: error.clone().unwrap_or_default(),
+                    grace_status: String::new(),
+                }),
+            }));
         }
         if local.is_some_and(|l| l.serve_cmd.is_some()) {
-            let state = if r.enabled {
-                match &r.serve {
-                    ServePhase::Exited { start, finish, error } => Some(TargetState::Terminated {
-                        start_time: Some(*start),
-                        finish_time: Some(*finish),
-                        error: error.clone(),
-                        grace_status: String::new(),
-                    }),
-                    ServePhase::Running { start, ready, last_ready, .. } => Some(TargetState::Active {
-                        start_time: Some(*start),
-                        ready: *ready,
-                        last_ready_time: *last_ready,
-                    }),
-                    ServePhase::NotStarted if wants_start || r.update != UpdatePhase::NotStarted => {
-                        Some(TargetState::Waiting { wait_reason: pending_reason() })
-                    }
-                    ServePhase::NotStarted => None,
+            targets.push(resource_target(name, "serve", TargetType::Server, r.enabled, || match &r.serve {
+                ServePhase::Exited { start, finish, error } => Some(TargetState::Terminated {
+                    start_time: Some(*start),
+                    finish_time: Some(*finish),
+                    error: error.clone(),
+                    grace_status: String::new(),
+                }),
+                ServePhase::Running { start, ready, last_ready, .. } => {
+                    Some(TargetState::Active { start_time: Some(*start), ready: *ready, last_ready_time: *last_ready })
                 }
-            } else {
-                Some(TargetState::Disabled {})
-            };
-            targets.push(Target {
-                name: format!("{name}:serve"),
-                target_type: TargetType::Server,
-                resources: vec![name.clone()],
-                state,
-            });
+                ServePhase::NotStarted if wants_start || r.update != UpdatePhase::NotStarted => {
+                    Some(TargetState::Waiting { wait_reason: pending_reason() })
+                }
+                ServePhase::NotStarted => None,
+            }));
         }
         if matches!(r.manifest.target, ResourceTarget::DockerCompose(_)) {
-            let state = if r.enabled {
+            targets.push(resource_target(name, "runtime", TargetType::Server, r.enabled, || {
                 container_state(r, wants_start, pending_reason)
-            } else {
-                Some(TargetState::Disabled {})
-            };
-            targets.push(Target {
-                name: format!("{name}:runtime"),
-                target_type: TargetType::Server,
-                resources: vec![name.clone()],
-                state,
-            });
+            }));
         }
         if let ResourceTarget::K8s(t) = &r.manifest.target {
             let mode = t.readiness();
@@ -104,22 +72,32 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule, now: DateTime<Utc
                 && r.enabled
                 && matches!(&r.runtime, RuntimePhase::K8s { pods, .. } if newest_pod(pods).is_none());
             if !omitted {
-                let state = if r.enabled {
+                let target_type = if mode == PodReadiness::Succeeded { TargetType::Job } else { TargetType::Server };
+                targets.push(resource_target(name, "runtime", target_type, r.enabled, || {
                     k8s_runtime_state(r, mode, &state.ci, now, wants_start, pending_reason)
-                } else {
-                    Some(TargetState::Disabled {})
-                };
-                targets.push(Target {
-                    name: format!("{name}:runtime"),
-                    target_type: if mode == PodReadiness::Succeeded { TargetType::Job } else { TargetType::Server },
-                    resources: vec![name.clone()],
-                    state,
-                });
+                }));
             }
         }
     }
     targets.sort_by(|a, b| a.name.cmp(&b.name));
     targets
+}
+
+/// Resource `name`'s target `<name>:<suffix>`: `Disabled` unless the resource is enabled,
+/// else the state `enabled_state` gives.
+fn resource_target(
+    name: &str,
+    suffix: &str,
+    target_type: TargetType,
+    enabled: bool,
+    enabled_state: impl FnOnce() -> Option<TargetState>,
+) -> Target {
+    Target {
+        name: format!("{name}:{suffix}"),
+        target_type,
+        resources: vec![name.to_string()],
+        state: if enabled { enabled_state() } else { Some(TargetState::Disabled {}) },
+    }
 }
 
 /// The `<name>:runtime` state of a docker-compose resource.
@@ -139,13 +117,21 @@ fn container_state(r: &ResourceState, wants_start: bool, pending_reason: impl Fn
                 last_ready_time: *last_ready,
             },
         }),
-        RuntimePhase::NotStarted | RuntimePhase::K8s { .. } if r.update != UpdatePhase::NotStarted => {
-            Some(TargetState::Waiting { wait_reason: WAITING_FOR_DEPLOY.into() })
-        }
-        RuntimePhase::NotStarted | RuntimePhase::K8s { .. } if wants_start => {
-            Some(TargetState::Waiting { wait_reason: pending_reason() })
-        }
-        RuntimePhase::NotStarted | RuntimePhase::K8s { .. } => None,
+        RuntimePhase::NotStarted | RuntimePhase::K8s { .. } => not_deployed_state(r, wants_start, pending_reason),
+    }
+}
+
+/// A runtime target before its deploy: held (or absent if it never starts on its own) until
+/// the update starts, then waiting for the deploy.
+fn not_deployed_state(
+    r: &ResourceState,
+    wants_start: bool,
+    pending_reason: impl Fn() -> String,
+) -> Option<TargetState> {
+    match r.update {
+        UpdatePhase::NotStarted if !wants_start => None,
+        UpdatePhase::NotStarted => Some(TargetState::Waiting { wait_reason: pending_reason() }),
+        _ => Some(TargetState::Waiting { wait_reason: WAITING_FOR_DEPLOY.into() }),
     }
 }
 
@@ -160,11 +146,7 @@ fn k8s_runtime_state(
     pending_reason: impl Fn() -> String,
 ) -> Option<TargetState> {
     let RuntimePhase::K8s { deployed_at, job_complete, pods, changed, last_ready, .. } = &r.runtime else {
-        return match r.update {
-            UpdatePhase::NotStarted if !wants_start => None,
-            UpdatePhase::NotStarted => Some(TargetState::Waiting { wait_reason: pending_reason() }),
-            _ => Some(TargetState::Waiting { wait_reason: WAITING_FOR_DEPLOY.into() }),
-        };
+        return not_deployed_state(r, wants_start, pending_reason);
     };
     let (status, pod) = runtime_status(mode, true, *job_complete, pods);
     Some(match status {

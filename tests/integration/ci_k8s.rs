@@ -48,6 +48,34 @@ fn run_web(prefix: &str, settings: &str, fault: &str, timeout: &str) -> (Namespa
     (ns, out)
 }
 
+/// `stilt ci --timeout TIMEOUT` on `TILTFILE`, which builds `stilt-it/web-UNIQ` for the `web`
+/// Deployment (in a namespace of its own, deleted when the returned guard drops), through a
+/// kubeconfig whose context `CONTEXT` may not read the registry ConfigMap or the nodes: no
+/// registry is advertised. `extra_env` is added to stilt's environment.
+fn run_built_web_restricted(
+    prefix: &str,
+    context: &str,
+    tiltfile: &str,
+    extra_env: &[(&str, &str)],
+    timeout: &str,
+) -> (Namespace, Output) {
+    let u = unique(prefix);
+    let ns = Namespace(u.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = restricted_kubeconfig(dir.path(), context);
+    let mut stilt = stilt_with(
+        &u,
+        tiltfile,
+        &[("Dockerfile", "FROM BASE\n"), ("app.yaml", &web_yaml(&u, &format!("stilt-it/web-{u}"), ""))],
+    )
+    .env("KUBECONFIG", kubeconfig.to_str().unwrap())
+    .args(&["--timeout", timeout]);
+    for (k, v) in extra_env {
+        stilt = stilt.env(k, v);
+    }
+    (ns, stilt.run())
+}
+
 fn error_of(out: &Output) -> String {
     out.report()["status"]["error"].as_str().unwrap_or_default().to_string()
 }
@@ -181,19 +209,13 @@ fn an_unschedulable_pod_waits_until_the_timeout_names_it() {
 
 #[test]
 fn kind_without_a_registry_needs_the_kind_cli() {
-    let u = unique("k8skind");
-    let _ns = Namespace(u.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = restricted_kubeconfig(dir.path(), "kind-restricted");
-    let out = stilt_with(
-        &u,
+    let (_ns, out) = run_built_web_restricted(
+        "k8skind",
+        "kind-restricted",
         "k8s_yaml('app.yaml')\ndocker_build('stilt-it/web-UNIQ', '.')\n",
-        &[("Dockerfile", "FROM BASE\n"), ("app.yaml", &web_yaml(&u, &format!("stilt-it/web-{u}"), ""))],
-    )
-    .env("KUBECONFIG", kubeconfig.to_str().unwrap())
-    .env("PATH", "/usr/bin:/bin")
-    .args(&["--timeout", "60s"])
-    .run();
+        &[("PATH", "/usr/bin:/bin")],
+        "60s",
+    );
     out.expect_code(4);
     let error = error_of(&out);
     assert!(
@@ -206,28 +228,24 @@ fn kind_without_a_registry_needs_the_kind_cli() {
 
 #[test]
 fn default_registry_renames_the_push_and_host_from_cluster_goes_into_the_yaml() {
-    let u = unique("k8sreg");
-    let _ns = Namespace(u.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = restricted_kubeconfig(dir.path(), "ci-remote");
-    let out = stilt_with(
-        &u,
+    let (ns, out) = run_built_web_restricted(
+        "k8sreg",
+        "ci-remote",
         &format!(
             "allow_k8s_contexts('ci-remote')\nk8s_yaml('app.yaml')\ndocker_build('stilt-it/web-UNIQ', '.')\n\
              default_registry('{}', host_from_cluster='registry.cluster.test:5000')\n",
             registry()
         ),
-        &[("Dockerfile", "FROM BASE\n"), ("app.yaml", &web_yaml(&u, &format!("stilt-it/web-{u}"), ""))],
-    )
-    .env("KUBECONFIG", kubeconfig.to_str().unwrap())
-    .args(&["--timeout", "90s"])
-    .run();
+        &[],
+        "90s",
+    );
+    let u = &ns.0;
     out.expect_code(0);
     let pushed = out.stilt_target("web:update")["images"][0]["pushedRef"].as_str().unwrap().to_string();
     let tag = pushed.rsplit(':').next().unwrap().to_string();
     assert_eq!(pushed, format!("{}/stilt-it_web-{u}:{tag}", registry()));
     let image =
-        kubectl(&["-n", &u, "get", "deployment", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+        kubectl(&["-n", u, "get", "deployment", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
     assert_eq!(image, format!("registry.cluster.test:5000/stilt-it_web-{u}:{tag}"));
 }
 
@@ -248,25 +266,21 @@ fn a_registry_refusing_the_push_fails_the_update() {
             );
         }
     });
-    let u = unique("k8sdeny");
-    let _ns = Namespace(u.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = restricted_kubeconfig(dir.path(), "ci-remote");
-    let out = stilt_with(
-        &u,
+    let (ns, out) = run_built_web_restricted(
+        "k8sdeny",
+        "ci-remote",
         &format!(
             "allow_k8s_contexts('ci-remote')\nk8s_yaml('app.yaml')\ndocker_build('stilt-it/web-UNIQ', '.')\n\
              default_registry('127.0.0.1:{port}')\n"
         ),
-        &[("Dockerfile", "FROM BASE\n"), ("app.yaml", &web_yaml(&u, &format!("stilt-it/web-{u}"), ""))],
-    )
-    .env("KUBECONFIG", kubeconfig.to_str().unwrap())
-    .args(&["--timeout", "90s"])
-    .run();
+        &[],
+        "90s",
+    );
+    let u = &ns.0;
     out.expect_code(1);
     let error = error_of(&out);
     assert!(error.starts_with(&format!("failed to push 127.0.0.1:{port}/stilt-it_web-{u}:tilt-")), "{error}");
-    let (found, _, _) = kubectl_result(&["-n", &u, "get", "deployment", "web"]);
+    let (found, _, _) = kubectl_result(&["-n", u, "get", "deployment", "web"]);
     assert!(!found, "nothing is applied after a failed push");
 }
 

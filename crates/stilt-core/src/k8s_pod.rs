@@ -611,69 +611,44 @@ mod tests {
 
     #[test]
     fn display_status_of_common_pods() {
-        assert_eq!(summary(running_ready()).display_status(), "Running");
-        assert_eq!(summary(crash_loop_running_phase()).display_status(), "CrashLoopBackOff");
-        assert_eq!(summary(image_pull_backoff()).display_status(), "ImagePullBackOff");
-        // Just scheduled, no container statuses yet.
-        assert_eq!(
-            summary(json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
-                "reason": "Unschedulable"}]}))
-            .display_status(),
-            "Pending"
-        );
-        assert_eq!(
-            summary(
+        let terminated = |phase: &str, name: &str, restarts: u32, state: Value| {
+            json!({"phase": phase, "containerStatuses": [{"name": name, "ready": false, "restartCount": restarts,
+                "state": {"terminated": state}}]})
+        };
+        let cases = [
+            (running_ready(), "Running"),
+            (crash_loop_running_phase(), "CrashLoopBackOff"),
+            (image_pull_backoff(), "ImagePullBackOff"),
+            // Just scheduled, no container statuses yet.
+            (
+                json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+                    "reason": "Unschedulable"}]}),
+                "Pending",
+            ),
+            (
                 json!({"phase": "Pending", "containerStatuses": [{"name": "web", "ready": false, "restartCount": 0,
-                "state": {"waiting": {"reason": "ContainerCreating"}}}]})
-            )
-            .display_status(),
-            "ContainerCreating"
-        );
-        // Job pod ran to completion.
-        assert_eq!(
-            summary(
-                json!({"phase": "Succeeded", "containerStatuses": [{"name": "job", "ready": false, "restartCount": 0,
-                "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]})
-            )
-            .display_status(),
-            "Completed"
-        );
-        assert_eq!(
-            summary(json!({"phase": "Failed", "containerStatuses": [{"name": "job", "ready": false, "restartCount": 0,
-                "state": {"terminated": {"exitCode": 2, "reason": "Error"}}}]}))
-            .display_status(),
-            "Error"
-        );
-        assert_eq!(
-            summary(
-                json!({"phase": "Running", "containerStatuses": [{"name": "web", "ready": false, "restartCount": 1,
-                "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]})
-            )
-            .display_status(),
-            "OOMKilled"
-        );
-        assert_eq!(
-            summary(
-                json!({"phase": "Running", "containerStatuses": [{"name": "web", "ready": false, "restartCount": 1,
-                "state": {"terminated": {"exitCode": 3}}}]})
-            )
-            .display_status(),
-            "ExitCode:3"
-        );
-        // Evicted: the pod's reason wins over the phase.
-        assert_eq!(
-            summary(
-                json!({"phase": "Failed", "reason": "Evicted", "message": "The node was low on resource: memory."})
-            )
-            .display_status(),
-            "Evicted"
-        );
-        assert_eq!(
-            summary(json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
-                "reason": "SchedulingGated"}]}))
-            .display_status(),
-            "SchedulingGated"
-        );
+                    "state": {"waiting": {"reason": "ContainerCreating"}}}]}),
+                "ContainerCreating",
+            ),
+            // Job pod ran to completion.
+            (terminated("Succeeded", "job", 0, json!({"exitCode": 0, "reason": "Completed"})), "Completed"),
+            (terminated("Failed", "job", 0, json!({"exitCode": 2, "reason": "Error"})), "Error"),
+            (terminated("Running", "web", 1, json!({"exitCode": 137, "reason": "OOMKilled"})), "OOMKilled"),
+            (terminated("Running", "web", 1, json!({"exitCode": 3})), "ExitCode:3"),
+            // Evicted: the pod's reason wins over the phase.
+            (
+                json!({"phase": "Failed", "reason": "Evicted", "message": "The node was low on resource: memory."}),
+                "Evicted",
+            ),
+            (
+                json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+                    "reason": "SchedulingGated"}]}),
+                "SchedulingGated",
+            ),
+        ];
+        for (status, want) in cases {
+            assert_eq!(summary(status.clone()).display_status(), want, "{status}");
+        }
     }
 
     #[test]
