@@ -119,7 +119,7 @@ async fn delete_objects(args: &DownArgs, result: &TiltfileResult, objects: Vec<s
             return if e.is_environment() { ExitCode::ENVIRONMENT } else { ExitCode::RESOURCE_FAILED };
         }
     };
-    let timeout = std::time::Duration::from_secs(u64::from(result.update_settings.k8s_upsert_timeout_secs.max(1)));
+    let timeout = result.update_settings.k8s_upsert_timeout();
     match cluster.delete(&to_delete, timeout).await {
         Ok(deleted) => {
             println!("Deleted {} Kubernetes objects from context {}", deleted.len(), cluster.context);

@@ -99,7 +99,7 @@ impl Deployments {
         self.compose = compose;
         self.default_registry = result.cluster.default_registry.as_ref().map(|r| r.host.clone());
         self.registry_settings.clone_from(&result.cluster.default_registry);
-        self.upsert_timeout = Duration::from_secs(u64::from(result.update_settings.k8s_upsert_timeout_secs.max(1)));
+        self.upsert_timeout = result.update_settings.k8s_upsert_timeout();
         self.cluster = ClusterHandle::new(ClusterTarget { env: result.environment.clone(), context, namespace });
     }
 }

@@ -109,9 +109,7 @@ pub async fn build_image(
     let (builder, built_ref, image_id) = match &target.build {
         ImageBuild::Docker(b) => {
             env.log(format!("Building Dockerfile for image {}", target.image_ref));
-            let req = docker_request(target, b, deps);
-            let docker = env.docker.get().await?;
-            let built = docker.build(&req, |line| env.log(line)).await.map_err(|e| build_error(&e))?;
+            let built = engine_build(env, &docker_request(target, b, deps)).await?;
             ("docker_build", built.ref_with_tag, built.id)
         }
         ImageBuild::Custom(c) => {
@@ -120,16 +118,7 @@ pub async fn build_image(
         }
         ImageBuild::None => return Err(UpdateError::update(format!("image {} has no build", target.image_ref))),
     };
-    env.log(format!("Built image {built_ref}"));
-    Ok(ImageBuildRecord {
-        image: target.image_ref.clone(),
-        builder,
-        built_ref,
-        image_id,
-        digest: None,
-        pushed_ref: None,
-        duration_seconds: start.elapsed().as_secs_f64(),
-    })
+    Ok(built(env, &target.image_ref, builder, built_ref, image_id, start))
 }
 
 /// Builds a compose service's own `build:` section (no `docker_build` for its image).
@@ -140,22 +129,35 @@ pub async fn build_compose_image(
 ) -> Result<ImageBuildRecord, UpdateError> {
     let start = Instant::now();
     env.log(format!("Building image {image} from its compose build section"));
+    let b = engine_build(env, &req).await?;
+    Ok(built(env, image, "compose", b.ref_with_tag, b.id, start))
+}
+
+/// Builds `req` through the Docker Engine API, its output in the build log.
+async fn engine_build(env: &BuildEnv, req: &BuildRequest) -> Result<stilt_docker::BuiltImage, UpdateError> {
     let docker = env.docker.get().await?;
-    let built = docker.build(&req, |line| env.log(line)).await.map_err(|e| build_error(&e))?;
-    env.log(format!("Built image {}", built.ref_with_tag));
-    Ok(ImageBuildRecord {
+    docker.build(req, |line| env.log(line)).await.map_err(|e| UpdateError::update(error_chain(&e)))
+}
+
+/// Logs the finished build of `image` and records it (not pushed yet).
+fn built(
+    env: &BuildEnv,
+    image: &str,
+    builder: &'static str,
+    built_ref: String,
+    image_id: String,
+    start: Instant,
+) -> ImageBuildRecord {
+    env.log(format!("Built image {built_ref}"));
+    ImageBuildRecord {
         image: image.to_string(),
-        builder: "compose",
-        built_ref: built.ref_with_tag,
-        image_id: built.id,
+        builder,
+        built_ref,
+        image_id,
         digest: None,
         pushed_ref: None,
         duration_seconds: start.elapsed().as_secs_f64(),
-    })
-}
-
-fn build_error(e: &stilt_docker::BuildError) -> UpdateError {
-    UpdateError::update(error_chain(e))
+    }
 }
 
 fn non_empty(s: &str) -> Option<String> {

@@ -93,6 +93,13 @@ impl Default for UpdateSettings {
     }
 }
 
+impl UpdateSettings {
+    /// `k8s_upsert_timeout_secs` as the per-object timeout of applies and deletes (at least 1 s).
+    pub fn k8s_upsert_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.k8s_upsert_timeout_secs.max(1)))
+    }
+}
+
 /// `version_settings(check_updates=True, constraint='')`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
