@@ -46,7 +46,7 @@ impl Cluster {
         };
         let dp = DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..DeleteParams::default() };
         match api.delete(name, &dp).await {
-            Ok(_) => Ok(Some(format!("{name}:{}", kind.to_lowercase()))),
+            Ok(_) => Ok(Some(stilt_core::k8s_objects::object_display_name(obj))),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
             Err(e) => Err(self.object_error("delete", &what, &e)),
         }
