@@ -16,7 +16,7 @@ use crate::event::{Event, Failure, Level, LogLine, LogSource, Outcome};
 use crate::exec::cluster_handle::{ClusterHandle, ClusterTarget};
 use crate::exec::container_watch::watch_container;
 use crate::exec::exec_msg::ExecMsg;
-use crate::exec::image_build::{BuildEnv, DockerHandle, UpdateError};
+use crate::exec::image_build::{BuildEnv, DockerHandle, UpdateError, record_push};
 use crate::exec::k8s_deploy::K8sDeploy;
 use crate::exec::local_process::{Launch, command_env, launch};
 use crate::exec::probe::{ProbeJob, spawn_prober};
@@ -388,10 +388,12 @@ impl Dispatcher {
 
     /// Records a push on every record of the image, and tells the reporters.
     fn image_pushed(&mut self, image: String, pushed_ref: String, digest: Option<String>) {
-        for rec in self.state.resources.iter_mut().flat_map(|r| r.images.iter_mut()).filter(|rec| rec.image == image) {
-            rec.digest.clone_from(&digest);
-            rec.pushed_ref = Some(pushed_ref.clone());
-        }
+        record_push(
+            self.state.resources.iter_mut().flat_map(|r| r.images.iter_mut()),
+            &image,
+            &pushed_ref,
+            digest.as_ref(),
+        );
         let _ = self.outputs.events.send(Event::ImagePushed { image, pushed_ref, digest });
     }
 

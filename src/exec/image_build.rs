@@ -43,6 +43,20 @@ pub struct ImageBuildRecord {
     pub duration_seconds: f64,
 }
 
+/// Records the push of `image` (as `pushed_ref`, with its registry digest) on each of its
+/// records among `records`.
+pub fn record_push<'a>(
+    records: impl Iterator<Item = &'a mut ImageBuildRecord>,
+    image: &str,
+    pushed_ref: &str,
+    digest: Option<&String>,
+) {
+    for rec in records.filter(|r| r.image == image) {
+        rec.digest = digest.cloned();
+        rec.pushed_ref = Some(pushed_ref.to_string());
+    }
+}
+
 /// Why an update (build or deploy) failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateError {

@@ -11,7 +11,7 @@ use super::log_stream::{LogFilter, LogStream};
 use super::log_tail::LogTail;
 use super::run_summary::{TargetSummary, summarize};
 use crate::event::{Event, LogSource, Outcome};
-use crate::exec::image_build::ImageBuildRecord;
+use crate::exec::image_build::{ImageBuildRecord, record_push};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -141,10 +141,7 @@ impl Reporter {
                     self.images.entry(resource.to_string()).or_default().push(record);
                 }
                 Event::ImagePushed { image, pushed_ref, digest } => {
-                    for rec in self.images.values_mut().flatten().filter(|r| r.image == image) {
-                        rec.digest.clone_from(&digest);
-                        rec.pushed_ref = Some(pushed_ref.clone());
-                    }
+                    record_push(self.images.values_mut().flatten(), &image, &pushed_ref, digest.as_ref());
                 }
                 Event::PodsChanged { resource, pods } => {
                     self.pods.insert(resource.to_string(), pods);
