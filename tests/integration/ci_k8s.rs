@@ -203,8 +203,9 @@ fn an_unschedulable_pod_waits_until_the_timeout_names_it() {
     let (_ns, out) = run_web("k8ssched", "", "unschedulable", "6s");
     out.expect_code(3);
     assert_eq!(error_of(&out), "Timeout after 6s: 1 resources waiting (web:runtime Pending)");
-    // The log says why it waits.
-    assert!(out.stdout.contains("Pending (unschedulable: 0/1 nodes are available"), "{}", out.stdout);
+    // The log says why it waits (the scheduler counts every node: 0/1 with kwok's alone, 0/2 with the real node).
+    assert!(out.stdout.contains("Pending (unschedulable: 0/"), "{}", out.stdout);
+    assert!(out.stdout.contains("didn't match Pod's node affinity/selector"), "{}", out.stdout);
 }
 
 #[test]

@@ -264,6 +264,91 @@ check "fault unschedulable: PodScheduled=False reason Unschedulable (real schedu
 check "fault fail: Job fails until backoffLimit, Failed/BackoffLimitExceeded" t_failing_job
 check "fault never-ready: Running, started, Ready=False ContainersNotReady" t_neverready
 
+# ---- the real node (scripts/test-env up --real-node): kubelet + containerd, pods really pulled and run ----------
+# Runs when the real node is registered, and is required (fails when it is missing) with STILT_TEST_ENV_REAL_NODE=1.
+RN=$STILT_TEST_KUBE_REAL_NODE
+real_node_registered() { kubectl --context "$STILT_TEST_KUBE_CONTEXT" get node "$RN" >/dev/null 2>&1; }
+# rn_pod_yaml NAME IMAGE COMMAND-JSON [EXTRA-CONTAINER-YAML]: a pod that tolerates the real node's taint and selects it
+rn_pod_yaml() {
+  cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: $1, labels: {app: $1}}
+spec:
+  nodeSelector: {$STILT_TEST_REAL_NODE_LABEL: "true"}
+  tolerations: [{key: $STILT_TEST_REAL_NODE_LABEL, operator: Exists, effect: NoSchedule}]
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: $2
+    command: $3
+${4:-}
+EOF
+}
+RN_IMG=$STILT_TEST_REGISTRY/${STILT_TEST_BASE_IMAGE%:*}:${STILT_TEST_BASE_IMAGE##*:}
+t_rn_node() {
+  kubectl --context "$STILT_TEST_KUBE_CONTEXT" get node "$RN" -o json | pyj "
+    [c for c in o['status']['conditions'] if c['type']=='Ready'][0]['status'] == 'True' and
+    o['metadata']['labels'].get('$STILT_TEST_REAL_NODE_LABEL') == 'true' and
+    {'key': '$STILT_TEST_REAL_NODE_LABEL', 'value': 'true', 'effect': 'NoSchedule'} in o['spec'].get('taints', []) and
+    o['status']['nodeInfo']['containerRuntimeVersion'].startswith('containerd://1.') and
+    o['status']['nodeInfo']['kubeletVersion'] == 'v$STILT_TEST_K8S_VERSION' and
+    'kwok.x-k8s.io/node' not in o['metadata'].get('annotations', {})" || return 1
+  # kwok plays only nodes whose lease it holds: the kubelet must hold this one
+  kubectl --context "$STILT_TEST_KUBE_CONTEXT" -n kube-node-lease get lease "$RN" -o json | pyj "o['spec']['holderIdentity'] == '$RN'"
+}
+t_rn_run() {
+  # busybox pulled from the registry; logs, a readiness probe and exec all go through the real kubelet
+  k wait --for=condition=Ready pod/rn-web --timeout=90s || { k describe pod rn-web | tail -20; return 1; }
+  k get pod rn-web -o json | pyj "o['spec']['nodeName'] == '$RN' and o['status']['phase'] == 'Running' and
+    (s := o['status']['containerStatuses'][0]) and s['ready'] and s['restartCount'] == 0 and
+    s['imageID'].startswith('$STILT_TEST_REGISTRY/${STILT_TEST_BASE_IMAGE%:*}@sha256:') and
+    s['containerID'].startswith('containerd://') and o['status']['podIP'].count('.') == 3" || return 1
+  k logs rn-web | tee /dev/stderr | grep -qx "hi from $RN" || return 1
+  [ "$(k exec rn-web -- cat /www/index.html)" = "served by busybox httpd" ]
+}
+t_rn_unready() {
+  # the probe hits a port nothing listens on: Running, never Ready
+  poll 60 podj app=rn-unready "o['status'].get('phase') == 'Running'" >/dev/null || return 1
+  sleep 3
+  podj app=rn-unready "(s := o['status']['containerStatuses'][0]) and s['ready'] is False and 'running' in s['state'] and
+    $(cond Ready)['status'] == 'False'" || return 1
+  k get events --field-selector involvedObject.name=rn-unready -o json | pyj "any(e['reason'] == 'Unhealthy' and
+    e['message'].startswith('Readiness probe failed') for e in o['items'])"
+}
+t_rn_crash() {
+  poll 90 podj app=rn-crash "(s := o['status']['containerStatuses'][0]) and s['restartCount'] >= 1 and
+    s.get('lastState', {}).get('terminated', {}).get('exitCode') == 3" >/dev/null || { podj app=rn-crash "o['status']"; return 1; }
+  podj app=rn-crash "(s := o['status']['containerStatuses'][0]) and s['lastState']['terminated']['reason'] == 'Error'"
+}
+t_rn_pull_error() {
+  # a registry host nothing listens on: containerd's real pull error, then kubelet's back-off
+  local seen="" r _
+  for _ in $(seq 1 120); do
+    r=$(podj app=rn-badpull "o['status'].get('containerStatuses', [{}])[0].get('state', {}).get('waiting', {}).get('reason', '')" 2>/dev/null | tr -d '"')
+    [ -n "$r" ] && [[ "$seen" != *"$r" ]] && seen="$seen $r"
+    [[ "$seen" == *"ErrImagePull"*"ImagePullBackOff"* ]] && break
+    sleep 0.5
+  done
+  echo "waiting reasons seen in order:$seen"
+  [[ "$seen" == *"ErrImagePull"*"ImagePullBackOff"* ]] || return 1
+  k get events --field-selector involvedObject.name=rn-badpull -o json | pyj "any(e['reason'] == 'Failed' and
+    '127.0.0.1:9' in e['message'] and 'connection refused' in e['message'] for e in o['items'])"
+}
+if real_node_registered || [ "${STILT_TEST_ENV_REAL_NODE:-0}" = 1 ]; then
+  rn_pod_yaml rn-web "$RN_IMG" '[sh, -c, "echo hi from '"$RN"'; mkdir -p /www; echo served by busybox httpd > /www/index.html; exec httpd -f -p 8080 -h /www"]' \
+    '    readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}' | k apply -f - >/dev/null
+  rn_pod_yaml rn-unready "$RN_IMG" '[sleep, "3600"]' \
+    '    readinessProbe: {httpGet: {path: /, port: 8081}, periodSeconds: 1}' | k apply -f - >/dev/null
+  rn_pod_yaml rn-crash "$RN_IMG" '[sh, -c, "echo crashing; exit 3"]' | k apply -f - >/dev/null
+  rn_pod_yaml rn-badpull "127.0.0.1:9/stilt-smoke/nothing:$NS" '[sh]' | k apply -f - >/dev/null
+  check "real node: $RN Ready, tainted, labelled, kubelet v$STILT_TEST_K8S_VERSION + containerd, its lease not kwok's" t_rn_node
+  check "real node: pod pulls $RN_IMG, runs httpd, readiness probe passes, kubectl logs/exec reach the container" t_rn_run
+  check "real node: a failing readiness probe keeps a running pod unready (Unhealthy event)" t_rn_unready
+  check "real node: sh -c 'exit 3' restarts, lastState.terminated exit code 3" t_rn_crash
+  check "real node: a wrong registry host gives containerd's ErrImagePull, then ImagePullBackOff" t_rn_pull_error
+fi
+
 if [ "$FAILED" != 0 ]; then
   echo "--- namespace $NS kept for inspection (kubectl --context $STILT_TEST_KUBE_CONTEXT -n $NS get pods -o yaml)"
 else

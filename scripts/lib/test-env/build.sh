@@ -3,7 +3,8 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler  (k8s.io/kubernetes, replace-directive wrapper)
 #   etcd                                                     (go.etcd.io/etcd/server/v3, wrapper module)
 #   kwok, kwokctl                                            (sigs.k8s.io/kwok, go install)
-#   kubectl, alone, when STILT_BUILD_ONLY=kubectl                 (same wrapper; machines without kubectl)
+#   kubectl or kubelet, alone, when STILT_BUILD_ONLY=kubectl|kubelet (same wrapper; kubectl for machines without
+#   one, kubelet for the real node of `scripts/test-env up --real-node`)
 # Usage: build.sh OUT_DIR K8S_VERSION ETCD_VERSION KWOK_VERSION
 # Writes into OUT_DIR atomically: binaries are built in OUT_DIR.tmp.$$ and the directory is renamed at the end.
 # Each wrapper module lives in its own temp dir (never mix them: MVS drift breaks the k8s build).
@@ -65,15 +66,20 @@ build_kwok() {
 }
 
 t0=$(ts)
-if [ "${STILT_BUILD_ONLY:-}" = kubectl ]; then
-  log "building kubectl v$k8s into $out; go: $(go version)"
-  STILT_K8S_PKGS=k8s.io/kubernetes/cmd/kubectl build_k8s
-  "$tmp/kubectl" version --client
+case "${STILT_BUILD_ONLY:-}" in
+kubectl | kubelet)
+  only=$STILT_BUILD_ONLY
+  log "building $only v$k8s into $out; go: $(go version)"
+  STILT_K8S_PKGS=k8s.io/kubernetes/cmd/$only build_k8s
+  "$tmp/$only" --version 2>/dev/null || "$tmp/$only" version --client
   rm -rf "$out"
   mv "$tmp" "$out"
-  log "kubectl built in $(( $(ts) - t0 ))s -> $out"
+  log "$only built in $(( $(ts) - t0 ))s -> $out"
   exit 0
-fi
+  ;;
+"") ;;
+*) log "STILT_BUILD_ONLY=$STILT_BUILD_ONLY: expected kubectl or kubelet"; exit 2 ;;
+esac
 log "building into $out (k8s v$k8s, etcd $etcd, kwok $kwok); go: $(go version)"
 # etcd and kwok are small; build them alongside k8s so their downloads overlap the big compile.
 ( build_etcd ) > "$work/etcd.log" 2>&1 & etcd_pid=$!
