@@ -255,15 +255,6 @@ t_logs() {
 # kwok once answered `--previous` with nothing right after the pod started (1 run in many): retried, and
 # what it answered is shown.
 previous_log() { k logs "$1" --previous 2>&1 | tee /dev/stderr | grep -q 'previous container instance exited'; }
-check "k8s: Deployment rolls out, its pods Running/Ready with kubelet-like status" t_deployment
-check "k8s: kubectl logs on a fake container (kwok serves it on 127.0.0.1)" t_logs
-check "k8s: Job Complete, its pod Succeeded with exit code 0" t_job
-check "fault crashloop: CrashLoopBackOff, lastState.terminated exit 1, restartCount grows" t_crashloop
-check "fault image-pull: ErrImagePull then ImagePullBackOff, phase Pending" t_imagepull
-check "fault unschedulable: PodScheduled=False reason Unschedulable (real scheduler)" t_unschedulable
-check "fault fail: Job fails until backoffLimit, Failed/BackoffLimitExceeded" t_failing_job
-check "fault never-ready: Running, started, Ready=False ContainersNotReady" t_neverready
-
 # ---- the real node (scripts/test-env up --real-node): kubelet + containerd, pods really pulled and run ----------
 # Runs when the real node is registered, and is required (fails when it is missing) with STILT_TEST_ENV_REAL_NODE=1.
 RN=$STILT_TEST_KUBE_REAL_NODE
@@ -335,13 +326,27 @@ t_rn_pull_error() {
   k get events --field-selector involvedObject.name=rn-badpull -o json | pyj "any(e['reason'] == 'Failed' and
     '127.0.0.1:9' in e['message'] and 'connection refused' in e['message'] for e in o['items'])"
 }
+RN_ON=0
 if real_node_registered || [ "${STILT_TEST_ENV_REAL_NODE:-0}" = 1 ]; then
+  RN_ON=1
   rn_pod_yaml rn-web "$RN_IMG" '[sh, -c, "echo hi from '"$RN"'; mkdir -p /www; echo served by busybox httpd > /www/index.html; exec httpd -f -p 8080 -h /www"]' \
     '    readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}' | k apply -f - >/dev/null
   rn_pod_yaml rn-unready "$RN_IMG" '[sleep, "3600"]' \
     '    readinessProbe: {httpGet: {path: /, port: 8081}, periodSeconds: 1}' | k apply -f - >/dev/null
   rn_pod_yaml rn-crash "$RN_IMG" '[sh, -c, "echo crashing; exit 3"]' | k apply -f - >/dev/null
   rn_pod_yaml rn-badpull "127.0.0.1:9/stilt-smoke/nothing:$NS" '[sh]' | k apply -f - >/dev/null
+fi
+
+check "k8s: Deployment rolls out, its pods Running/Ready with kubelet-like status" t_deployment
+check "k8s: kubectl logs on a fake container (kwok serves it on 127.0.0.1)" t_logs
+check "k8s: Job Complete, its pod Succeeded with exit code 0" t_job
+check "fault crashloop: CrashLoopBackOff, lastState.terminated exit 1, restartCount grows" t_crashloop
+check "fault image-pull: ErrImagePull then ImagePullBackOff, phase Pending" t_imagepull
+check "fault unschedulable: PodScheduled=False reason Unschedulable (real scheduler)" t_unschedulable
+check "fault fail: Job fails until backoffLimit, Failed/BackoffLimitExceeded" t_failing_job
+check "fault never-ready: Running, started, Ready=False ContainersNotReady" t_neverready
+
+if [ "$RN_ON" = 1 ]; then
   check "real node: $RN Ready, tainted, labelled, kubelet v$STILT_TEST_K8S_VERSION + containerd, its lease not kwok's" t_rn_node
   check "real node: pod pulls $RN_IMG, runs httpd, readiness probe passes, kubectl logs/exec reach the container" t_rn_run
   check "real node: a failing readiness probe keeps a running pod unready (Unhealthy event)" t_rn_unready

@@ -16,9 +16,10 @@
 # - the node's address ($RN_NODE_IP, the kubelet's listener; the kubelet refuses a loopback node IP) sits on a
 #   veth of ours that pods have no route to;
 # - the kubelet's cgroups live below $RN_CGROUP; no iptables rules (makeIPTablesUtilChains: false, no portmap);
-# - kwok must not play this node: before the kubelet starts, its Lease is created held by the kubelet's identity,
-#   so kwok (which only plays nodes whose lease it holds) treats it as read-only; clusters created by this script
-#   also start kwok with --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake.
+# - kwok must not play this node or its pods: scripts/test-env starts kwok with
+#   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake, which only the fake node has. A cluster
+#   created before that (kwok --manage-all-nodes=true) is refused: such a kwok patches the status of every pod on
+#   every node (its pod controller ignores node leases), racing the kubelet.
 
 REAL_NODE=${STILT_TEST_ENV_REAL_NODE_NAME:-stilt-real-0}
 KUBELET_PORT=${STILT_TEST_ENV_KUBELET_PORT:-29250}
@@ -50,6 +51,8 @@ kubelet_healthz_ok() { curl -fsS --max-time 3 "http://127.0.0.1:$KUBELET_HEALTHZ
 real_node_ready() {
   [ "$(kc get node "$REAL_NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
+rn_lease_holder() { kc -n kube-node-lease get lease "$REAL_NODE" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true; }
+rn_lease_held() { [ "$(rn_lease_holder)" = "$REAL_NODE" ]; }
 real_node_ok() { pid_alive rn-containerd && pid_alive rn-kubelet && containerd_ok && kubelet_healthz_ok && real_node_ready; }
 real_node_started() { [ -d "$RN_DIR" ]; }
 
@@ -154,7 +157,7 @@ rn_cgroup_pids() {
   local h
   for h in $(rn_cgroup_hierarchies); do
     [ -d "$h$RN_CGROUP" ] && find "$h$RN_CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null
-  done | sort -un
+  done | sort -un | while read -r p; do if alive "$p"; then echo "$p"; fi; done
 }
 rn_cgroups_down() {
   local h _
@@ -194,10 +197,9 @@ rn_ns_pids() {
   rn_ns_ok || return 0
   local ino p
   ino=$(stat -L -c %i "$RN_NS" 2>/dev/null) || return 0
-  for p in /proc/[0-9]*; do
-    [ "$(stat -L -c %i "$p/ns/mnt" 2>/dev/null)" = "$ino" ] && echo "${p#/proc/}"
+  for p in $({ stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2>/dev/null || true; } | awk -v i="$ino" '$1 == i {split($2, a, "/"); print a[3]}'); do
+    if alive "$p"; then echo "$p"; fi
   done
-  return 0
 }
 rn_kill_pids() { # rn_kill_pids WHAT PID...
   local what=$1 p; shift
@@ -326,21 +328,6 @@ logging: {format: text}
 EOF
 }
 
-# The node's Lease, held by the kubelet's identity before the kubelet starts: kwok only plays nodes whose lease it
-# holds, so a kwok that manages all nodes (clusters created before --manage-nodes-with-annotation-selector) leaves
-# this one alone; the kubelet renews the lease every 10 s from then on.
-rn_claim_lease() {
-  kc apply -f - >/dev/null <<EOF
-apiVersion: coordination.k8s.io/v1
-kind: Lease
-metadata: {name: $REAL_NODE, namespace: kube-node-lease}
-spec:
-  holderIdentity: $REAL_NODE
-  leaseDurationSeconds: 40
-  renewTime: "$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)"
-EOF
-}
-
 # ---- up / down / status ----------------------------------------------------------------------------------------
 up_real_node() {
   local t; t=$(now_ms)
@@ -351,6 +338,11 @@ up_real_node() {
   docker_ok || die "--real-node needs the Docker Engine on $DOCKER_SOCK (it builds and pushes the pause image)"
   registry_ok || die "--real-node needs the registry on $REGISTRY"
   apiserver_ok || die "--real-node needs the Kubernetes control plane (the k8s component)"
+  local kwok_mode; kwok_mode=$(kwok_node_selection)
+  case "$kwok_mode" in
+    "manages nodes annotated kwok.x-k8s.io/node=fake only") ;;
+    *) die "the running kwok controller $kwok_mode: it would play the real node's pods (kwok's pod controller ignores node leases). Recreate the cluster with this scripts/test-env, whose kwok manages only nodes annotated kwok.x-k8s.io/node=fake: scripts/test-env down && scripts/test-env up --real-node" ;;
+  esac
   if real_node_started; then log "real-node: not healthy (or the cluster was recreated); restarting it"; down_real_node; fi
   local pkgs=()
   command -v containerd >/dev/null || pkgs+=(containerd)
@@ -370,8 +362,6 @@ up_real_node() {
   rn_ns_up
   start_daemon_in_ns rn-containerd "$(command -v containerd)" --config "$RN_DIR/containerd/config.toml" --log-level warn
   wait_for 30 containerd containerd_ok || { tail -30 "$LOGS/rn-containerd.log" >&2; die "the real node's containerd did not answer on $RN_SOCK"; }
-  local kwok_mode; kwok_mode=$(kwok_node_selection)
-  rn_claim_lease || die "could not create Lease kube-node-lease/$REAL_NODE"
   start_daemon_in_ns rn-kubelet "$KUBELET_BIN" --config "$RN_DIR/kubelet/config.yaml" \
     --kubeconfig "$RN_DIR/kubelet/kubeconfig" --root-dir "$RN_DIR/kubelet/root" \
     --hostname-override "$REAL_NODE" --node-ip "$RN_NODE_IP" --node-labels "$REAL_NODE_LABEL=true" --v 1
@@ -379,8 +369,8 @@ up_real_node() {
     tail -30 "$LOGS/rn-kubelet.log" >&2
     die "node $REAL_NODE did not become Ready (logs: $LOGS/rn-kubelet.log, $LOGS/rn-containerd.log)"
   fi
-  local holder; holder=$(kc -n kube-node-lease get lease "$REAL_NODE" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true)
-  [ "$holder" = "$REAL_NODE" ] || die "Lease kube-node-lease/$REAL_NODE is held by '$holder', not the kubelet: kwok took the node over"
+  wait_for 30 "the kubelet's lease" rn_lease_held ||
+    die "Lease kube-node-lease/$REAL_NODE is held by '$(rn_lease_holder)', not the kubelet"
   log "real-node: $REAL_NODE Ready (kubelet v${K8S_VERSION#v}, $(containerd --version | awk '{print "containerd " $3}'), pods on $RN_POD_SUBNET; kwok: $kwok_mode) in $(elapsed_since "$t")s"
 }
 
@@ -403,8 +393,8 @@ kwok_node_selection() {
     *" --manage-nodes-with-annotation-selector="*)
       args=${args##*--manage-nodes-with-annotation-selector=}
       echo "manages nodes annotated ${args%% *} only" ;;
-    *" --manage-all-nodes=true "*) echo "manages all nodes; kept off $REAL_NODE by its Lease" ;;
-    *) echo "node selection unknown" ;;
+    *" --manage-all-nodes=true "*) echo "manages all nodes (--manage-all-nodes=true)" ;;
+    *) echo "is not running or chooses its nodes in an unknown way (pid '$pid')" ;;
   esac
 }
 
@@ -423,6 +413,7 @@ down_real_node() {
   rn_kill_pids "containerd-shim/namespace" $(rn_ns_pids)
   local _
   for _ in $(seq 1 20); do pids=$(rn_cgroup_pids; rn_ns_pids); [ -z "$pids" ] && break; sleep 0.25; done
+  [ -z "$pids" ] || log "real-node: still running after KILL: $(echo $pids)"
   if [ "${1:-}" = --api ] && apiserver_ok; then
     kc delete node "$REAL_NODE" --ignore-not-found --wait=false >/dev/null 2>&1 || true
     kc -n kube-node-lease delete lease "$REAL_NODE" --ignore-not-found >/dev/null 2>&1 || true
