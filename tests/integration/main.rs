@@ -9,6 +9,7 @@ mod ci_images;
 mod ci_k8s;
 mod ci_local;
 mod ci_output;
+mod ci_real_node;
 mod docker_env;
 mod golden;
 mod harness;
