@@ -277,6 +277,9 @@ ${4:-}
 EOF
 }
 RN_IMG=$STILT_TEST_REGISTRY/${STILT_TEST_BASE_IMAGE%:*}:${STILT_TEST_BASE_IMAGE##*:}
+rn_lease_is_kubelets() {
+  kubectl --context "$STILT_TEST_KUBE_CONTEXT" -n kube-node-lease get lease "$RN" -o json 2>/dev/null | pyj "o['spec']['holderIdentity'] == '$RN'"
+}
 t_rn_node() {
   kubectl --context "$STILT_TEST_KUBE_CONTEXT" get node "$RN" -o json | pyj "
     [c for c in o['status']['conditions'] if c['type']=='Ready'][0]['status'] == 'True' and
@@ -285,8 +288,8 @@ t_rn_node() {
     o['status']['nodeInfo']['containerRuntimeVersion'].startswith('containerd://1.') and
     o['status']['nodeInfo']['kubeletVersion'] == 'v$STILT_TEST_K8S_VERSION' and
     'kwok.x-k8s.io/node' not in o['metadata'].get('annotations', {})" || return 1
-  # kwok plays only nodes whose lease it holds: the kubelet must hold this one
-  kubectl --context "$STILT_TEST_KUBE_CONTEXT" -n kube-node-lease get lease "$RN" -o json | pyj "o['spec']['holderIdentity'] == '$RN'"
+  # the kubelet (not kwok) renews the node's lease; it creates it a few seconds after registering
+  poll 30 rn_lease_is_kubelets
 }
 t_rn_run() {
   # busybox pulled from the registry; logs, a readiness probe and exec all go through the real kubelet

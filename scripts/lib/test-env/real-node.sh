@@ -51,8 +51,6 @@ kubelet_healthz_ok() { curl -fsS --max-time 3 "http://127.0.0.1:$KUBELET_HEALTHZ
 real_node_ready() {
   [ "$(kc get node "$REAL_NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
-rn_lease_holder() { kc -n kube-node-lease get lease "$REAL_NODE" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true; }
-rn_lease_held() { [ "$(rn_lease_holder)" = "$REAL_NODE" ]; }
 real_node_ok() { pid_alive rn-containerd && pid_alive rn-kubelet && containerd_ok && kubelet_healthz_ok && real_node_ready; }
 real_node_started() { [ -d "$RN_DIR" ]; }
 
@@ -200,6 +198,16 @@ rn_ns_pids() {
   for p in $({ stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2>/dev/null || true; } | awk -v i="$ino" '$1 == i {split($2, a, "/"); print a[3]}'); do
     if alive "$p"; then echo "$p"; fi
   done
+}
+# rn_unix_sockets_of PID...: paths of the unix sockets those processes have open
+rn_unix_sockets_of() {
+  [ $# -gt 0 ] || return 0
+  local p inodes=
+  for p in "$@"; do
+    inodes+=" $(find "/proc/$p/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n' | tr '\n' ' ')"
+  done
+  awk -v want="$inodes" 'BEGIN {n = split(want, a, " "); for (i = 1; i <= n; i++) w[a[i]] = 1}
+    NR > 1 && ($7 in w) && $8 != "" {print $8}' /proc/net/unix | sort -u
 }
 rn_kill_pids() { # rn_kill_pids WHAT PID...
   local what=$1 p; shift
@@ -362,15 +370,17 @@ up_real_node() {
   rn_ns_up
   start_daemon_in_ns rn-containerd "$(command -v containerd)" --config "$RN_DIR/containerd/config.toml" --log-level warn
   wait_for 30 containerd containerd_ok || { tail -30 "$LOGS/rn-containerd.log" >&2; die "the real node's containerd did not answer on $RN_SOCK"; }
+  log "real-node: containerd up on $RN_SOCK ($(elapsed_since "$t")s)"
   start_daemon_in_ns rn-kubelet "$KUBELET_BIN" --config "$RN_DIR/kubelet/config.yaml" \
     --kubeconfig "$RN_DIR/kubelet/kubeconfig" --root-dir "$RN_DIR/kubelet/root" \
     --hostname-override "$REAL_NODE" --node-ip "$RN_NODE_IP" --node-labels "$REAL_NODE_LABEL=true" --v 1
+  wait_for 60 "node $REAL_NODE registered" kc get node "$REAL_NODE" ||
+    { tail -30 "$LOGS/rn-kubelet.log" >&2; die "the kubelet did not register node $REAL_NODE (log: $LOGS/rn-kubelet.log)"; }
+  log "real-node: kubelet registered $REAL_NODE ($(elapsed_since "$t")s)"
   if ! wait_for 90 "node $REAL_NODE Ready" real_node_ready; then
     tail -30 "$LOGS/rn-kubelet.log" >&2
     die "node $REAL_NODE did not become Ready (logs: $LOGS/rn-kubelet.log, $LOGS/rn-containerd.log)"
   fi
-  wait_for 30 "the kubelet's lease" rn_lease_held ||
-    die "Lease kube-node-lease/$REAL_NODE is held by '$(rn_lease_holder)', not the kubelet"
   log "real-node: $REAL_NODE Ready (kubelet v${K8S_VERSION#v}, $(containerd --version | awk '{print "containerd " $3}'), pods on $RN_POD_SUBNET; kwok: $kwok_mode) in $(elapsed_since "$t")s"
 }
 
@@ -409,11 +419,18 @@ down_real_node() {
   # shellcheck disable=SC2046
   rn_kill_pids container $(rn_cgroup_pids)
   stop_pid rn-containerd
-  # shellcheck disable=SC2046
-  rn_kill_pids "containerd-shim/namespace" $(rn_ns_pids)
+  local shims socks
+  shims=$(rn_ns_pids)
+  # a killed shim leaves its socket (/run/containerd/s/<hash>): note which ones they listen on, remove them after
+  # shellcheck disable=SC2086
+  socks=$(rn_unix_sockets_of $shims)
+  # shellcheck disable=SC2086
+  rn_kill_pids "containerd-shim/namespace" $shims
   local _
   for _ in $(seq 1 20); do pids=$(rn_cgroup_pids; rn_ns_pids); [ -z "$pids" ] && break; sleep 0.25; done
   [ -z "$pids" ] || log "real-node: still running after KILL: $(echo $pids)"
+  local sock
+  for sock in $socks; do case "$sock" in /run/containerd/s/*) rm -f "$sock" ;; esac; done
   if [ "${1:-}" = --api ] && apiserver_ok; then
     kc delete node "$REAL_NODE" --ignore-not-found --wait=false >/dev/null 2>&1 || true
     kc -n kube-node-lease delete lease "$REAL_NODE" --ignore-not-found >/dev/null 2>&1 || true
