@@ -1,7 +1,8 @@
 //! `stilt ci` on the real node of `scripts/test-env up --real-node` (a kubelet with Debian's
 //! containerd beside kwok's fake node): the image stilt builds and pushes is pulled by containerd
 //! under the name stilt injected and really runs (readiness probe, logs); a ref the node cannot
-//! pull fails with containerd's own `ErrImagePull`, and stilt's error names the host it tried.
+//! pull fails with containerd's own `ErrImagePull`, and stilt's error names the host it tried; a
+//! real crash loop and a real OOM kill fail by the readiness timeout, their exit recorded.
 //!
 //! Pods get there by tolerating the node's taint and selecting its label (docs/test-env.md).
 //! Without the real node these tests say so and pass, unless `STILT_TEST_REAL_NODE_REQUIRED=1`
@@ -31,9 +32,18 @@ fn real_node() -> Option<String> {
     None
 }
 
-/// A Deployment `web` in namespace UNIQ running IMAGE on the real node: it prints `/web.txt`,
-/// then serves it with busybox `httpd`, ready once the HTTP probe answers.
+/// `sh -c` of the `web` container by default: print `/web.txt`, then serve it with busybox `httpd`.
+const SERVE: &str = "cat /web.txt; mkdir -p /www; cp /web.txt /www/index.html; exec httpd -f -p 8080 -h /www";
+
+/// A Deployment `web` in namespace UNIQ running IMAGE on the real node with [`SERVE`], ready
+/// once the HTTP probe answers.
 fn web_yaml(uniq: &str, image: &str) -> String {
+    web_yaml_with(uniq, image, SERVE, "")
+}
+
+/// Like [`web_yaml`] with the container's `sh -c` SCRIPT and EXTRA container fields (YAML flow
+/// entries, e.g. `resources: {…}`).
+fn web_yaml_with(uniq: &str, image: &str, script: &str, extra: &str) -> String {
     let label = std::env::var("STILT_TEST_REAL_NODE_LABEL").unwrap_or_else(|_| "stilt.dev/real-node".into());
     format!(
         "{ns}apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: {uniq}}}\nspec:\n  \
@@ -41,9 +51,10 @@ fn web_yaml(uniq: &str, image: &str) -> String {
          nodeSelector: {{{label}: \"true\"}}\n      \
          tolerations: [{{key: {label}, operator: Exists, effect: NoSchedule}}]\n      \
          terminationGracePeriodSeconds: 1\n      containers:\n      - name: web\n        image: {image}\n        \
-         command: [sh, -c, 'cat /web.txt; mkdir -p /www; cp /web.txt /www/index.html; exec httpd -f -p 8080 -h /www']\n        \
-         readinessProbe: {{httpGet: {{path: /, port: 8080}}, periodSeconds: 1}}\n",
-        ns = namespace_yaml(uniq)
+         command: [sh, -c, '{script}']\n        \
+         readinessProbe: {{httpGet: {{path: /, port: 8080}}, periodSeconds: 1}}\n{extra}",
+        ns = namespace_yaml(uniq),
+        extra = if extra.is_empty() { String::new() } else { format!("        {extra}\n") }
     )
 }
 
@@ -128,4 +139,64 @@ fn a_ref_the_node_cannot_pull_fails_with_containerds_err_image_pull_naming_the_h
     } else {
         assert!(error.contains("ImagePullBackOff"), "{error}");
     }
+}
+
+/// `stilt ci --timeout 100s` of `ci_settings(readiness_timeout='20s')` and `web` built from
+/// BASE on the real node, its container running `sh -c SCRIPT` with EXTRA fields.
+fn run_built(prefix: &str, script: &str, extra: &str) -> (Namespace, Output) {
+    let u = unique(prefix);
+    let ns = Namespace(u.clone());
+    let tiltfile = format!(
+        "ci_settings(readiness_timeout='20s')\nk8s_yaml('app.yaml')\ndocker_build('stilt-it/{prefix}-UNIQ', '.')\n"
+    );
+    let out = stilt_with(
+        &u,
+        &tiltfile,
+        &[
+            ("Dockerfile", "FROM BASE\nRUN echo x > /web.txt\n"),
+            ("app.yaml", &web_yaml_with(&u, &format!("stilt-it/{prefix}-{u}"), script, extra)),
+        ],
+    )
+    .args(&["--timeout", "100s"])
+    .run();
+    (ns, out)
+}
+
+/// The `web` container's last termination (`lastState`, or `state` before the first restart).
+fn last_termination(ns: &str) -> serde_json::Value {
+    let pod = web_pod(ns);
+    let status = &pod["status"]["containerStatuses"][0];
+    let last = &status["lastState"]["terminated"];
+    if last.is_null() { status["state"]["terminated"].clone() } else { last.clone() }
+}
+
+#[test]
+fn a_really_crash_looping_container_fails_by_the_readiness_timeout_and_its_output_is_logged() {
+    if real_node().is_none() {
+        return;
+    }
+    // As in Tilt, a crash loop in a Running pod is only "not ready": it fails by the readiness timeout.
+    let (ns, out) = run_built("rncrash", "echo about to fail; exit 3", "");
+    out.expect_code(3);
+    assert_eq!(error_of(&out), "Readiness timeout after 20s: target web:runtime not ready");
+    // The process really ran and exited 3, was restarted, and stilt logged what it printed.
+    let terminated = last_termination(&ns.0);
+    assert_eq!(terminated["exitCode"], 3, "{terminated}");
+    assert_eq!(terminated["reason"], "Error", "{terminated}");
+    assert!(out.stdout.contains("about to fail"), "{}", out.stdout);
+    assert!(out.stdout.contains("CrashLoopBackOff"), "{}", out.stdout);
+}
+
+#[test]
+fn a_real_oom_kill_under_a_memory_limit_shows_as_oom_killed() {
+    if real_node().is_none() {
+        return;
+    }
+    // busybox tail keeps its whole (newline-free) input in memory: the 20 MiB cgroup limit kills it.
+    let (ns, out) = run_built("rnoom", "head -c 300m /dev/zero | tail", "resources: {limits: {memory: 20Mi}}");
+    out.expect_code(3);
+    assert_eq!(error_of(&out), "Readiness timeout after 20s: target web:runtime not ready");
+    let terminated = last_termination(&ns.0);
+    assert_eq!(terminated["reason"], "OOMKilled", "{terminated}");
+    assert_eq!(terminated["exitCode"], 137, "{terminated}");
 }
