@@ -8,9 +8,10 @@
 #
 # Nothing of it touches the rest of the environment or the host's settings:
 # - containerd and the kubelet run in a mount namespace of their own ($RN_DIR/mnt.ns): their mounts (overlay
-#   rootfs, volumes, pod netns files) stay there; /var/log is a directory of ours there, and the kernel tunables the
-#   kubelet insists on (vm.overcommit_memory=1, kernel.panic=10, kernel.panic_on_oops=1, ...) are files of ours
-#   bound over /proc/sys there, so the host's values never change (protectKernelDefaults: the kubelet only reads);
+#   rootfs, volumes, pod netns files) stay there; /var/log and /var/lib are directories of ours there; the kernel
+#   tunables the kubelet insists on (vm.overcommit_memory=1, kernel.panic=10, kernel.panic_on_oops=1, ...) are
+#   files of ours bound over /proc/sys there, so the host's values never change (protectKernelDefaults: true, the
+#   kubelet only reads them);
 # - pods get a veth on the bridge $RN_BRIDGE with an address on $RN_POD_SUBNET and no other route: nothing a pod
 #   sends can leave this machine (no default route, no masquerading, an empty resolv.conf);
 # - the node's address ($RN_NODE_IP, the kubelet's listener; the kubelet refuses a loopback node IP) sits on a
@@ -19,7 +20,8 @@
 # - kwok must not play this node or its pods: scripts/test-env starts kwok with
 #   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake, which only the fake node has. A cluster
 #   created before that (kwok --manage-all-nodes=true) is refused: such a kwok patches the status of every pod on
-#   every node (its pod controller ignores node leases), racing the kubelet.
+#   every node (kwok v0.7.0's pod controller played the real node's pods although it did not hold the node's
+#   lease), racing the kubelet.
 
 REAL_NODE=${STILT_TEST_ENV_REAL_NODE_NAME:-stilt-real-0}
 KUBELET_PORT=${STILT_TEST_ENV_KUBELET_PORT:-29250}
@@ -174,13 +176,15 @@ rn_cgroups_down() {
 # A mount namespace for containerd and the kubelet, kept by a bind mount of its nsfs file at $RN_NS.
 rn_ns_up() {
   rn_ns_ok && return 0
-  mkdir -p "$RN_DIR/varlog" "$RN_DIR/sysctl"
+  mkdir -p "$RN_DIR/varlog" "$RN_DIR/varlib" "$RN_DIR/sysctl"
   touch "$RN_NS"
   unshare --mount="$RN_NS" --propagation private true || die "unshare --mount=$RN_NS failed"
   local s key val f
   # copies of dockerd's mounts would pin its overlays while this namespace lives
   rn_in_ns sh -c 'awk -v s="$1/docker/" "index(\$5, s) == 1 {print \$5}" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done' _ "$STATE"
   rn_in_ns mount --bind "$RN_DIR/varlog" /var/log
+  # the kubelet hard-codes /var/lib/kubelet/device-plugins; nothing else in here uses /var/lib
+  rn_in_ns mount --bind "$RN_DIR/varlib" /var/lib
   for s in $RN_SYSCTLS; do
     key=${s%%=*} val=${s#*=} f=$RN_DIR/sysctl/${key//\//.}
     echo "$val" >"$f"
@@ -372,7 +376,7 @@ up_real_node() {
   wait_for 30 containerd containerd_ok || { tail -30 "$LOGS/rn-containerd.log" >&2; die "the real node's containerd did not answer on $RN_SOCK"; }
   log "real-node: containerd up on $RN_SOCK ($(elapsed_since "$t")s)"
   start_daemon_in_ns rn-kubelet "$KUBELET_BIN" --config "$RN_DIR/kubelet/config.yaml" \
-    --kubeconfig "$RN_DIR/kubelet/kubeconfig" --root-dir "$RN_DIR/kubelet/root" \
+    --kubeconfig "$RN_DIR/kubelet/kubeconfig" --root-dir "$RN_DIR/kubelet/root" --cert-dir "$RN_DIR/kubelet/pki" \
     --hostname-override "$REAL_NODE" --node-ip "$RN_NODE_IP" --node-labels "$REAL_NODE_LABEL=true" --v 1
   wait_for 60 "node $REAL_NODE registered" kc get node "$REAL_NODE" ||
     { tail -30 "$LOGS/rn-kubelet.log" >&2; die "the kubelet did not register node $REAL_NODE (log: $LOGS/rn-kubelet.log)"; }
