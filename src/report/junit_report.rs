@@ -123,6 +123,20 @@ pub fn render(targets: &[TargetSummary], ctx: &JunitContext<'_>, log_for: &dyn F
                 s.set_message(reason.clone());
                 s
             }
+            TargetOutcome::Aborted { reason } => {
+                // it ran, so not <skipped>; it did not fail by itself, so an <error> (JUnit's
+                // "did not complete") rather than a <failure>
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_type("Aborted");
+                s.set_message(keep_tabs(reason));
+                let mut body = reason.clone();
+                let lines = last_log_lines(&out, BODY_LOG_LINES);
+                if !lines.is_empty() {
+                    body.push_str(&format!("\n\nLast {} lines of the log:\n{}", lines.len(), lines.join("\n")));
+                }
+                s.set_description(keep_tabs(&body));
+                s
+            }
         };
         let mut case = TestCase::new(t.name.clone(), status);
         case.set_classname(if t.resource == "(Tiltfile)" { "tiltfile".to_string() } else { t.resource.clone() });

@@ -633,7 +633,7 @@ fn action_declares_every_output_stilt_writes() {
     for k in run.step("run").outputs.keys().filter(|k| *k != "artifact-name") {
         assert!(declared.contains_key(k), "stilt writes {k} to $GITHUB_OUTPUT but action.yml does not declare it");
     }
-    for k in ["passed", "failed", "skipped", "failure-class", "failed-target", "error", "version"] {
+    for k in ["passed", "failed", "skipped", "aborted", "failure-class", "failed-target", "error", "version"] {
         assert!(declared.contains_key(k), "{k}");
     }
     assert_eq!(run.outputs["version"], "local", "the install step's version (STILT_BIN)");

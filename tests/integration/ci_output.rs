@@ -8,7 +8,7 @@
 //! (`scripts/test` sets it after installing them).
 
 use crate::ci_action::{redact, yaml};
-use crate::harness::{Output, Stilt};
+use crate::harness::{Output, StatusExt, Stilt};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -217,12 +217,14 @@ fn check_junit(t: &Tools, out: &Output) {
         let want = match (t["status"].as_str().unwrap(), t["class"].as_str()) {
             ("passed", _) => "passed",
             ("skipped", _) => "skipped",
-            ("failed", Some("TiltfileError" | "GlobalTimeout" | "Environment" | "Usage")) => "error",
+            ("aborted", _) | ("failed", Some("TiltfileError" | "GlobalTimeout" | "Environment" | "Usage")) => "error",
             ("failed", _) => "failure",
             other => panic!("{other:?}"),
         };
         assert_eq!(c["result"], want, "{c}");
-        if want == "failure" || want == "error" {
+        if t["status"] == "aborted" {
+            assert_eq!(c["type"], "Aborted", "{c}");
+        } else if want == "failure" || want == "error" {
             assert_eq!(c["type"], t["class"], "{c}");
             assert!(!c["message"].as_str().unwrap_or_default().is_empty(), "{c}");
         }
@@ -418,6 +420,34 @@ fn actionlint_accepts_every_workflow_and_example() {
     assert!(!out.status.success());
     assert!(text.contains("label \"macos-13\" is unknown"), "{text}");
     assert!(text.contains("property \"no-such-output\" is not defined"), "{text}");
+}
+
+#[test]
+fn a_target_cut_short_by_a_parallel_failure_is_aborted_not_skipped() {
+    let tf = "local_resource('a', cmd='sleep 0.5; exit 1', allow_parallel=True)\n\
+              local_resource('b', cmd='echo b-started; sleep 30', allow_parallel=True)\n\
+              local_resource('c', cmd='true', resource_deps=['b'])\n";
+    let out = no_ci(Stilt::tiltfile(tf)).args(&["--ci-output", "circleci"]).run();
+    out.expect_code(1);
+    let b = out.stilt_target("b:update");
+    assert_eq!(b["status"], "aborted", "b's cmd ran: {b}");
+    assert!(
+        b["reason"].as_str().unwrap().starts_with("aborted: run failed on a:update (b:update was still running"),
+        "{b}"
+    );
+    let case = out.case("b:update");
+    match &case.status {
+        quick_junit::TestCaseStatus::NonSuccess {
+            kind: quick_junit::NonSuccessKind::Error, ty, description, ..
+        } => {
+            assert_eq!(ty.as_ref().map(quick_junit::XmlString::as_str), Some("Aborted"));
+            assert!(description.as_ref().is_some_and(|d| d.as_str().contains("b-started")), "the body quotes its log");
+        }
+        other => panic!("b:update: {other:?}"),
+    }
+    assert_eq!(out.stilt_target("c:update")["status"], "skipped", "c never started");
+    assert!(out.case("c:update").status.is_skipped_case());
+    assert!(out.stdout.contains("1 passed, 1 failed, 1 skipped, 1 aborted"), "{}", out.stdout);
 }
 
 #[test]

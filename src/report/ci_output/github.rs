@@ -182,7 +182,7 @@ fn artifacts_url(ctx: &Ctx<'_>) -> Option<String> {
 /// The Markdown step summary, at most `budget` bytes.
 pub fn summary(ctx: &Ctx<'_>, notes: &AnnotationNotes, budget: usize) -> String {
     let v = ctx.view;
-    let (passed, failed, skipped) = ctx.counts();
+    let counts = ctx.counts_text();
     let mut head = String::new();
     let _ = match v.failure {
         None => writeln!(head, "## ✅ stilt ci: all resources healthy\n"),
@@ -193,7 +193,7 @@ pub fn summary(ctx: &Ctx<'_>, notes: &AnnotationNotes, budget: usize) -> String 
     };
     let _ = writeln!(
         head,
-        "`{}` · exit code {} · {passed} passed, {failed} failed, {skipped} skipped · {}\n",
+        "`{}` · exit code {} · {counts} · {}\n",
         cell(&ctx.show_path(v.tiltfile)),
         v.exit_code,
         fmt_secs(v.duration.as_secs_f64()),
@@ -294,7 +294,7 @@ fn row(ctx: &Ctx<'_>, t: &TargetSummary, link: Option<&str>) -> String {
     let (class, reason) = match &t.outcome {
         TargetOutcome::Passed => (String::new(), String::new()),
         TargetOutcome::Failed { class, message } => (format!("`{}`", class.as_str()), message.clone()),
-        TargetOutcome::Skipped { reason } => (String::new(), reason.clone()),
+        TargetOutcome::Skipped { reason } | TargetOutcome::Aborted { reason } => (String::new(), reason.clone()),
     };
     let duration = if status == Status::Skipped { "—".to_string() } else { fmt_secs(t.duration_seconds) };
     let log = match ctx.log_file(&t.resource) {
@@ -340,7 +340,7 @@ fn failure_details(ctx: &Ctx<'_>, t: &TargetSummary) -> String {
 /// `$GITHUB_OUTPUT` lines. Multi-line values use a random heredoc delimiter.
 pub fn outputs(ctx: &Ctx<'_>, token: &str) -> String {
     let v = ctx.view;
-    let (passed, failed, skipped) = ctx.counts();
+    let (passed, failed, skipped, aborted) = ctx.counts();
     let show = |p: Option<&Path>| p.map(|p| p.display().to_string()).unwrap_or_default();
     let pairs: Vec<(&str, String)> = vec![
         ("result", if v.failure.is_none() { "success".into() } else { "failure".into() }),
@@ -351,6 +351,7 @@ pub fn outputs(ctx: &Ctx<'_>, token: &str) -> String {
         ("passed", passed.to_string()),
         ("failed", failed.to_string()),
         ("skipped", skipped.to_string()),
+        ("aborted", aborted.to_string()),
         ("error", v.failure.map(|f| f.message.clone()).unwrap_or_default()),
         ("junit-path", show(v.junit)),
         ("report-path", show(v.report_json)),
