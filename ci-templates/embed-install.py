@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Copies ci-templates/install.sh verbatim into the CircleCI orb and the GitLab template.
+"""Copies ci-templates/install.sh verbatim into the CircleCI orb's install script, the GitLab
+template and the GitLab CI/CD component (templates/stilt.yml).
 
 In each target the script lives in a YAML block scalar (`command: |`, `- |`) whose first line is
 `#!/bin/sh`; that block is replaced up to where the indentation drops. Run after editing
@@ -9,7 +10,7 @@ import pathlib
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent
-TARGETS = [ROOT / "circleci" / "orb.yml", ROOT / "gitlab" / "stilt.gitlab-ci.yml"]
+TARGETS = [ROOT / "gitlab" / "stilt.gitlab-ci.yml", ROOT.parent / "templates" / "stilt.yml"]
 
 
 def embed(text: str, script: str) -> str:

@@ -1,11 +1,16 @@
 #!/bin/sh
 # Installs stilt from a GitHub release asset (static musl binaries for Linux x86_64/aarch64,
 # macOS x86_64/arm64), verifying its SHA-256, and falls back to `cargo install --locked` when no
-# asset can be downloaded. POSIX sh. The GitHub Action runs this file; the CircleCI orb and the
-# GitLab template embed it verbatim (tests/integration/ci_action.rs checks that they match).
+# asset can be downloaded. POSIX sh. The GitHub Action runs this file, the CircleCI orb includes
+# it (`<<include(scripts/install.sh)>>`), the GitLab template and component embed it verbatim
+# (ci-templates/embed-install.py; tests/integration/ci_action.rs checks that they match).
 #
-#   STILT_VERSION            1.2.3, v1.2.3 or latest (default: the action's tag, else latest)
+#   STILT_VERSION            1.2.3 or v1.2.3 (that release), v1 or v1.2 (the newest release of that
+#                            series) or latest (default: the action's ref when it is one of these
+#                            forms, so `@v0` installs the newest v0.x; else latest)
 #   STILT_REPOSITORY         owner/name of the repository with the releases
+#   STILT_RELEASES_URL       release list to pick a series' newest release from (default: the
+#                            GitHub API, /repos/<repository>/releases; STILT_GITHUB_TOKEN if set)
 #   STILT_INSTALL_DIR        where the binary goes (default: the runner's tool cache or ~/.local/bin)
 #   STILT_BIN                use this binary instead of downloading one (a local build, tests)
 #   STILT_DOWNLOAD_BASE      base URL of the release assets (default: the GitHub release)
@@ -64,19 +69,46 @@
     exit 0
   fi
 
+  release_re='^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$'
+  series_re='^v?[0-9]+(\.[0-9]+)?$'
   version=${STILT_VERSION:-}
   if [ -z "$version" ]; then
     ref=${STILT_ACTION_REF:-${GITHUB_ACTION_REF:-}}
-    if printf '%s' "$ref" | grep -Eq '^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$'; then
+    if printf '%s' "$ref" | grep -Eq "$release_re|$series_re"; then
       version=$ref
     else
       version=latest
     fi
   fi
-  if [ "$version" != latest ] && ! printf '%s' "$version" | grep -Eq '^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$'; then
-    stilt_fail 2 "version '$version' is not a release such as 1.2.3 or v1.2.3, nor 'latest'"
+  if [ "$version" != latest ] && ! printf '%s' "$version" | grep -Eq "$release_re|$series_re"; then
+    stilt_fail 2 "version '$version' is not a release such as 1.2.3 or v1.2.3, a series such as v1 or v1.2, nor 'latest'"
   fi
   version=${version#v}
+  repo=${STILT_REPOSITORY:-${GITHUB_ACTION_REPOSITORY:-}}
+
+  if printf '%s' "$version" | grep -Eq "$series_re"; then
+    # a major (or major.minor) series: its newest release, never a pre-release (1.2.3-rc.1)
+    if [ -n "${STILT_RELEASES_URL:-}" ]; then
+      list=$STILT_RELEASES_URL
+    elif [ -n "$repo" ]; then
+      list="https://api.github.com/repos/$repo/releases?per_page=100"
+    else
+      stilt_fail 2 "STILT_REPOSITORY (owner/name) is not set: cannot find the newest v$version release"
+    fi
+    command -v curl >/dev/null 2>&1 || stilt_fail 4 "curl is needed to download stilt"
+    set --
+    if [ -n "${STILT_GITHUB_TOKEN:-}" ] && [ -z "${STILT_RELEASES_URL:-}" ]; then
+      set -- -H "Authorization: Bearer $STILT_GITHUB_TOKEN"
+    fi
+    releases=$(curl -fsSL --retry 3 "$@" "$list" 2>/dev/null) || stilt_fail 4 "cannot list the releases at $list"
+    series=$(printf '%s' "$version" | sed 's/\./\\./g')
+    newest=$(printf '%s\n' "$releases" | grep -o '"tag_name" *: *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' |
+      sed 's/^v//' | grep -E "^$series\.[0-9]+(\.[0-9]+)?$" | grep -E '^[0-9]+\.[0-9]+\.[0-9]+$' |
+      sort -t . -k 1,1n -k 2,2n -k 3,3n | tail -n 1) || true
+    [ -n "$newest" ] || stilt_fail 4 "no v$version.x release of stilt found at $list"
+    echo "stilt install: v$version resolves to the newest release of that series, v$newest"
+    version=$newest
+  fi
 
   os=${RUNNER_OS:-$(uname -s)}
   arch=${RUNNER_ARCH:-$(uname -m)}
@@ -93,7 +125,6 @@
   target=$arch-$os
   asset=stilt-$target.tar.gz
 
-  repo=${STILT_REPOSITORY:-${GITHUB_ACTION_REPOSITORY:-}}
   if [ -n "${STILT_DOWNLOAD_BASE:-}" ]; then
     base=${STILT_DOWNLOAD_BASE%/}
   elif [ -z "$repo" ]; then

@@ -7,6 +7,7 @@ pub mod describe;
 pub mod down_command;
 pub mod get_command;
 pub mod tiltfile_result;
+pub mod usage_error;
 
 use args::{AlphaCommand, Cli, Command, GetWhat};
 use clap::Parser;
@@ -35,13 +36,10 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 pub fn main() -> ! {
-    let cli = match Cli::try_parse() {
+    let command_line: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&command_line) {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            let code = if e.use_stderr() { ExitCode::USAGE.0 } else { 0 };
-            std::process::exit(code);
-        }
+        Err(e) => std::process::exit(usage_error::handle(&e, &command_line).0),
     };
     let code = match cli.command {
         Command::Version => {

@@ -100,12 +100,12 @@ pub struct CiArgs {
     /// Path to the Tiltfile.
     #[arg(short = 'f', long = "file", default_value = "Tiltfile")]
     pub file: PathBuf,
-    /// Timeout for the whole run (Go duration, e.g. 30m, 90s; 0 disables). A Tiltfile's
-    /// `ci_settings(timeout=...)` overrides it, as in Tilt.
-    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    /// Timeout for the whole run (Go duration, e.g. 30m, 90s; 0 disables; negative is an
+    /// error). A Tiltfile's `ci_settings(timeout=...)` overrides it, as in Tilt.
+    #[arg(long, default_value = "30m", value_parser = parse_timeout, allow_hyphen_values = true)]
     pub timeout: GoDuration,
     /// Port for the status API (0 disables).
-    #[arg(long, env = "TILT_PORT", default_value_t = 10350)]
+    #[arg(long, env = "TILT_PORT", default_value_t = 10350, allow_hyphen_values = true)]
     pub port: u16,
     /// Host for the status API (`localhost` binds 127.0.0.1).
     #[arg(long, env = "TILT_HOST", default_value = "localhost")]
@@ -145,11 +145,20 @@ pub struct CiArgs {
     /// in STILT_MASK_ENV); on GitHub also announced with `::add-mask::` first.
     #[arg(long = "mask-env", value_name = "VAR", env = "STILT_MASK_ENV", value_delimiter = ',')]
     pub mask_env: Vec<String>,
-    /// Tiltfile arguments (after `--`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// Tiltfile arguments, as `tilt ci` takes them: bare words (resource names for the default
+    /// `config.parse()`) anywhere, and everything after `--` (flags for the Tiltfile's own
+    /// `config.define_*`). A word starting with `-` before `--` is one of stilt's flags, so an
+    /// unknown one is a usage error (exit 2) instead of a resource name.
+    #[arg(value_name = "TILTFILE_ARGS")]
     pub tiltfile_args: Vec<String>,
 }
 
-fn parse_duration(s: &str) -> Result<GoDuration, String> {
-    GoDuration::parse(s).map_err(|e| e.to_string())
+/// `--timeout`: a Go duration that is not negative (`0` disables the timeout). Go and Tilt
+/// accept `-1s` and then silently run without a timeout; stilt refuses it (README).
+pub(crate) fn parse_timeout(s: &str) -> Result<GoDuration, String> {
+    let d = GoDuration::parse(s).map_err(|e| e.to_string())?;
+    if d.as_nanos() < 0 {
+        return Err(format!("negative duration {s:?}: use 0 to disable the timeout"));
+    }
+    Ok(d)
 }

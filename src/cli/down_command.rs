@@ -37,8 +37,8 @@ pub struct DownArgs {
     /// Default namespace for objects without one.
     #[arg(long)]
     pub namespace: Option<String>,
-    /// Tiltfile arguments (after `--`), selecting resources as in `stilt ci`.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// Tiltfile arguments as `stilt ci` takes them: bare words, and everything after `--`.
+    #[arg(value_name = "TILTFILE_ARGS")]
     pub tiltfile_args: Vec<String>,
 }
 

@@ -23,8 +23,8 @@ pub struct TiltfileResultArgs {
     /// Print load time (total, and without `local()`/helm/kustomize subprocesses) on stderr.
     #[arg(long)]
     pub timing: bool,
-    /// Tiltfile arguments (after `--`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// Tiltfile arguments as `stilt ci` takes them: bare words, and everything after `--`.
+    #[arg(value_name = "TILTFILE_ARGS")]
     pub tiltfile_args: Vec<String>,
 }
 

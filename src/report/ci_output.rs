@@ -301,6 +301,8 @@ pub enum Status {
     Passed,
     /// Skipped.
     Skipped,
+    /// Started and cut short by another failure or a signal.
+    Aborted,
     /// Failed.
     Failed,
 }
@@ -312,6 +314,7 @@ impl Status {
             TargetOutcome::Passed => Status::Passed,
             TargetOutcome::Failed { .. } => Status::Failed,
             TargetOutcome::Skipped { .. } => Status::Skipped,
+            TargetOutcome::Aborted { .. } => Status::Aborted,
         }
     }
 
@@ -320,6 +323,7 @@ impl Status {
         match self {
             Status::Passed => "passed",
             Status::Skipped => "skipped",
+            Status::Aborted => "aborted",
             Status::Failed => "failed",
         }
     }
@@ -329,6 +333,7 @@ impl Status {
         match self {
             Status::Passed => "✅",
             Status::Skipped => "⏭️",
+            Status::Aborted => "⏹️",
             Status::Failed => "❌",
         }
     }
@@ -357,10 +362,20 @@ impl Ctx<'_> {
         ts
     }
 
-    /// (passed, failed, skipped).
-    pub fn counts(&self) -> (usize, usize, usize) {
+    /// (passed, failed, skipped, aborted).
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
         let n = |s: Status| self.view.targets.iter().filter(|t| Status::of(&t.outcome) == s).count();
-        (n(Status::Passed), n(Status::Failed), n(Status::Skipped))
+        (n(Status::Passed), n(Status::Failed), n(Status::Skipped), n(Status::Aborted))
+    }
+
+    /// `N passed, N failed, N skipped` (`, N aborted` when some were).
+    pub fn counts_text(&self) -> String {
+        let (passed, failed, skipped, aborted) = self.counts();
+        let mut s = format!("{passed} passed, {failed} failed, {skipped} skipped");
+        if aborted > 0 {
+            s.push_str(&format!(", {aborted} aborted"));
+        }
+        s
     }
 
     /// Resources with a failed target, in name order.

@@ -19,13 +19,16 @@ impl LogTail {
         LogTail { lines: VecDeque::new(), bytes: 0, max_lines, max_bytes, dropped: 0 }
     }
 
-    /// Adds a line, dropping the oldest ones past the caps.
+    /// Adds a line, dropping the oldest ones past the caps. A line longer than a quarter of the
+    /// byte cap is cut to that (with a note), so one huge line cannot push every line before it
+    /// out of the tail.
     pub fn push(&mut self, line: &str) {
         if line.is_empty() && self.lines.is_empty() {
             return;
         }
+        let line = cut_long_line(line, self.max_bytes / 4);
         self.bytes += line.len() + 1;
-        self.lines.push_back(line.to_string());
+        self.lines.push_back(line);
         while self.lines.len() > self.max_lines || (self.bytes > self.max_bytes && self.lines.len() > 1) {
             if let Some(old) = self.lines.pop_front() {
                 self.bytes -= old.len() + 1;
@@ -53,6 +56,18 @@ impl LogTail {
     }
 }
 
+/// `line` itself, or its first `limit` bytes (at a char boundary) and how much was cut.
+fn cut_long_line(line: &str, limit: usize) -> String {
+    if line.len() <= limit.max(1) {
+        return line.to_string();
+    }
+    let mut end = limit;
+    while end > 0 && !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} [… {} more bytes of this line; see the full log file …]", &line[..end], line.len() - end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +79,20 @@ mod tests {
             t.push(l);
         }
         assert_eq!(t.render(), "[… 1 earlier lines omitted; see the full log file …]\nb\nc\n");
+    }
+
+    #[test]
+    fn one_huge_line_does_not_wipe_the_lines_before_it() {
+        let mut t = LogTail::new(200, 64 * 1024);
+        for i in 0..10 {
+            t.push(&format!("before {i}"));
+        }
+        t.push(&"é".repeat(50_000)); // 100 000 bytes, over the whole cap
+        t.push("after");
+        let out = t.render();
+        assert!(out.starts_with("before 0\n"), "nothing dropped: {}", &out[..40]);
+        assert!(out.contains("more bytes of this line; see the full log file"));
+        assert!(out.ends_with("after\n"));
+        assert!(out.len() < 20_000, "{}", out.len());
     }
 }

@@ -262,7 +262,13 @@ impl Reporter {
                     _ => f.message.clone(),
                 };
                 let _ = std::io::stdout().flush();
-                let _ = writeln!(std::io::stderr(), "Error: {text}");
+                // `Error: …` stays the last line: a message's further lines (a hint) come first
+                let mut lines = text.lines();
+                let first = lines.next().unwrap_or_default();
+                for more in lines {
+                    let _ = writeln!(std::io::stderr(), "{more}");
+                }
+                let _ = writeln!(std::io::stderr(), "Error: {first}");
             }
         }
         let _ = std::io::stdout().flush();

@@ -22,8 +22,14 @@ pub enum TargetOutcome {
         /// One-paragraph reason.
         message: String,
     },
-    /// Never ran, or was cut short by another target's failure.
+    /// Never ran (not started, disabled, still waiting when the run ended).
     Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// Started, then cut short by another target's failure or a signal: it ran, so it is not
+    /// `skipped` (JUnit readers count skipped as "not executed"), and it did not fail itself.
+    Aborted {
         /// Why.
         reason: String,
     },
@@ -169,21 +175,26 @@ pub fn summarize(
 fn classify(t: &stilt_core::Target, outcome: &Outcome) -> TargetOutcome {
     let failure = outcome.failure.as_ref();
     let is_culprit = failure.and_then(|f| f.target.as_deref()) == Some(t.name.as_str());
+    let started = matches!(t.state, Some(TargetState::Active { .. }));
     let unfinished = |what: String| match failure {
         Some(f) if f.class == FailureClass::GlobalTimeout => TargetOutcome::Failed {
             class: FailureClass::GlobalTimeout,
             message: format!("{} {what} when the run timed out ({})", t.name, f.message),
         },
         Some(f) if is_culprit => TargetOutcome::Failed { class: f.class, message: f.message.clone() },
-        Some(f) if matches!(f.class, FailureClass::Interrupted | FailureClass::Terminated) => {
-            TargetOutcome::Skipped { reason: format!("aborted: {}", f.message) }
+        Some(f) => {
+            let reason = match &f.target {
+                Some(other) if !matches!(f.class, FailureClass::Interrupted | FailureClass::Terminated) => {
+                    format!("aborted: run failed on {other}")
+                }
+                _ => format!("aborted: {}", f.message),
+            };
+            if started {
+                TargetOutcome::Aborted { reason: format!("{reason} ({} {what} and was stopped)", t.name) }
+            } else {
+                TargetOutcome::Skipped { reason }
+            }
         }
-        Some(f) => TargetOutcome::Skipped {
-            reason: match &f.target {
-                Some(other) => format!("aborted: run failed on {other}"),
-                None => format!("aborted: {}", f.message),
-            },
-        },
         None => TargetOutcome::Passed,
     };
     match &t.state {

@@ -3,6 +3,7 @@
 
     junit_check.py cases JUNIT.xml          print every test case as junitparser sees it (JSON)
     junit_check.py ant JUNIT.xml OUT.xml    write the Ant-schema view of the file (see below)
+    junit_check.py xunit JUNIT.xml OUT.xml  write the Jenkins xUnit view (tests/ci/xunit-junit.xsd)
 
 `cases` uses junitparser (the parser behind several report actions and scripts); the test
 compares its view with stilt's JSON report, so the two never disagree.
@@ -20,6 +21,11 @@ exactly this and nothing else:
     empty suite-level <system-out/> and <system-err/> (required by the XSD's sequence)
   normalised: testsuite@timestamp to the XSD's zone-less `YYYY-MM-DDTHH:MM:SS`
 Each change is printed on stderr so a reader sees what the strict schema does not cover.
+
+`xunit` removes only stilt's documented extension attributes (docs/reports.md), which the Jenkins
+xUnit plugin's JUnit schema does not declare: testsuites@skipped/@timestamp (quick-junit's
+totals) and testcase@file/@line/@timestamp (annotations, CircleCI timing, Jenkins' junit plugin).
+It fails when anything else would have to change, so the rest of the raw file is what xUnit reads.
 """
 import json
 import re
@@ -111,7 +117,26 @@ def ant(path: str, dest: str) -> int:
     return 0
 
 
+XUNIT_EXTENSIONS = {"testsuites": ("skipped", "timestamp"), "testcase": CASE_EXTENSIONS}
+
+
+def xunit(path: str, dest: str) -> int:
+    tree = ET.parse(path)
+    removed = set()
+    for el in tree.iter():
+        for k in XUNIT_EXTENSIONS.get(el.tag, ()):
+            if k in el.attrib:
+                del el.attrib[k]
+                removed.add(f"{el.tag}@{k}")
+    for r in sorted(removed):
+        print(f"xunit view: {r} removed (a documented extension)", file=sys.stderr)
+    tree.write(dest, encoding="UTF-8", xml_declaration=True)
+    return 0
+
+
 def main(argv: list) -> int:
+    if len(argv) == 4 and argv[1] == "xunit":
+        return xunit(argv[2], argv[3])
     if len(argv) == 3 and argv[1] == "cases":
         return cases(argv[2])
     if len(argv) == 4 and argv[1] == "ant":

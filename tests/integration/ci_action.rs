@@ -25,6 +25,25 @@ pub fn yaml(rel: &str) -> Value {
     serde_saphyr::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
+/// Every document of a multi-document YAML file (`---` lines between them).
+pub fn yaml_documents(rel: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(Path::new(ROOT).join(rel)).unwrap();
+    let mut docs = vec![String::new()];
+    for line in text.lines() {
+        if line == "---" {
+            docs.push(String::new());
+        } else {
+            let d = docs.last_mut().unwrap();
+            d.push_str(line);
+            d.push('\n');
+        }
+    }
+    docs.iter()
+        .filter(|d| d.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')))
+        .map(|d| serde_saphyr::from_str::<Value>(d).unwrap_or_else(|e| panic!("{rel}: {e}")))
+        .collect()
+}
+
 fn str_of(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
@@ -141,7 +160,7 @@ impl Ctx<'_> {
         }
         match e {
             // `uses: ./` in a workflow of this repository: no ref, no repository
-            "github.action_ref" | "github.action_repository" => String::new(),
+            "github.action_ref" | "github.action_repository" | "github.token" => String::new(),
             _ => panic!("the emulated runner does not support the expression `{e}`"),
         }
     }
@@ -448,19 +467,23 @@ fn action_inputs_reach_stilt() {
     assert_eq!(Path::new(&run.outputs["report-path"]), ws.path().join("sub/reports/r.json"));
     assert!(ws.path().join("sub/reports/r.json").is_file());
     assert!(!run.step("upload").ran, "upload-artifacts: false");
+    // JUnit `file` is relative to $GITHUB_WORKSPACE, where reporters resolve it
+    let junit = std::fs::read_to_string(ws.path().join("sub/stilt-reports/junit.xml")).unwrap();
+    assert!(junit.contains(r#"file="sub/Tiltfile.ci""#), "{junit}");
+    assert!(!junit.contains(r#"file="Tiltfile.ci""#), "{junit}");
 }
 
-#[test]
-fn action_bad_inputs_fail_with_one_line() {
-    struct Case {
-        what: &'static str,
-        inputs: &'static [(&'static str, &'static str)],
-        env: &'static [(&'static str, &'static str)],
-        step: &'static str,
-        code: i32,
-        message: &'static str,
-    }
-    let cases = [
+struct Case {
+    what: &'static str,
+    inputs: &'static [(&'static str, &'static str)],
+    env: &'static [(&'static str, &'static str)],
+    step: &'static str,
+    code: i32,
+    message: &'static str,
+}
+
+fn bad_input_cases() -> Vec<Case> {
+    vec![
         Case {
             what: "bad timeout",
             inputs: &[("timeout", "ten minutes")],
@@ -494,6 +517,30 @@ fn action_bad_inputs_fail_with_one_line() {
             message: "upload-artifacts must be 'true' or 'false'",
         },
         Case {
+            what: "bad fail-on-error",
+            inputs: &[("fail-on-error", "no")],
+            env: &[],
+            step: "run",
+            code: 2,
+            message: "fail-on-error must be 'true' or 'false'",
+        },
+        Case {
+            what: "bad retention-days",
+            inputs: &[("retention-days", "a week")],
+            env: &[],
+            step: "run",
+            code: 2,
+            message: "retention-days must be a number of days",
+        },
+        Case {
+            what: "bad mask-env",
+            inputs: &[("mask-env", "$TOKEN")],
+            env: &[],
+            step: "run",
+            code: 2,
+            message: "mask-env must name environment variables",
+        },
+        Case {
             what: "unbalanced quotes",
             inputs: &[("args", "--log-level 'warn")],
             env: &[],
@@ -525,8 +572,12 @@ fn action_bad_inputs_fail_with_one_line() {
             code: 2,
             message: "version 'newest' is not a release",
         },
-    ];
-    for c in cases {
+    ]
+}
+
+#[test]
+fn action_bad_inputs_fail_with_one_line() {
+    for c in bad_input_cases() {
         let ws = workspace("pass");
         let mut runner = ActionRunner::new(ws.path());
         for (k, v) in c.inputs {
@@ -551,14 +602,99 @@ fn action_bad_inputs_fail_with_one_line() {
 
 #[test]
 fn action_reports_a_stilt_usage_error_in_one_line() {
+    for (args, needle) in [
+        ("--log-level loud", "invalid value 'loud' for '--log-level <LOG_LEVEL>'"),
+        ("--bogus-flag", "unexpected argument '--bogus-flag' found"),
+    ] {
+        let ws = workspace("pass");
+        let run = ActionRunner::new(ws.path()).input("args", args).run();
+        assert_eq!(run.code, 2, "{args}: {}{}", run.stdout(), run.stderr());
+        let errors = run.errors();
+        assert_eq!(errors.len(), 1, "{args}: {errors:?}");
+        assert!(errors[0].starts_with("::error title=stilt ci failed (Usage)::"), "{}", errors[0]);
+        assert!(errors[0].contains(needle), "{}", errors[0]);
+        assert!(!errors[0].contains("file="), "the command line is at fault, not the Tiltfile: {}", errors[0]);
+        assert_eq!(run.outputs["result"], "failure");
+        assert_eq!(run.outputs["exit-code"], "2");
+        assert_eq!(run.outputs["failure-class"], "Usage");
+        assert!(run.outputs["error"].contains(needle), "{:?}", run.outputs["error"]);
+        assert!(ws.path().join("stilt-reports/junit.xml").is_file(), "{args}: the reports are written");
+        assert!(run.step("upload").ran, "and uploaded");
+    }
+}
+
+#[test]
+fn action_declares_every_output_stilt_writes() {
+    let ws = workspace("fail");
+    let run = ActionRunner::new(ws.path()).run();
+    assert_eq!(run.code, 1);
+    let action = yaml("action.yml");
+    let declared = action["outputs"].as_object().unwrap();
+    for k in run.step("run").outputs.keys().filter(|k| *k != "artifact-name") {
+        assert!(declared.contains_key(k), "stilt writes {k} to $GITHUB_OUTPUT but action.yml does not declare it");
+    }
+    for k in ["passed", "failed", "skipped", "aborted", "failure-class", "failed-target", "error", "version"] {
+        assert!(declared.contains_key(k), "{k}");
+    }
+    assert_eq!(run.outputs["version"], "local", "the install step's version (STILT_BIN)");
+    assert_eq!(run.outputs["failed"], "1");
+    assert_eq!(run.outputs["failed-target"], "migrate:update");
+    assert_eq!(run.outputs["failure-class"], "UpdateFailed");
+}
+
+#[test]
+fn action_fail_on_error_mask_env_and_retention_days() {
+    let ws = workspace("fail");
+    let run = ActionRunner::new(ws.path())
+        .input("fail-on-error", "false")
+        .input("mask-env", "DEPLOY_TOKEN OTHER_ONE")
+        .input("retention-days", "3")
+        .env("DEPLOY_TOKEN", "s3cret-value")
+        .run();
+    assert_eq!(run.code, 0, "fail-on-error: false lets the step pass: {}{}", run.stdout(), run.stderr());
+    assert_eq!(run.outputs["exit-code"], "1", "the verdict stays in the outputs");
+    assert_eq!(run.outputs["result"], "failure");
+    assert!(run.stdout().contains("::add-mask::s3cret-value"), "mask-env reached stilt: {}", run.stdout());
+    assert!(run.stderr().contains("--mask-env OTHER_ONE: the variable is not set or empty"), "{}", run.stderr());
+    assert_eq!(run.step("upload").with["retention-days"], "3");
+    assert!(!run.step("down").ran && !run.step("stage-down").ran, "down is off by default");
+}
+
+#[test]
+fn action_down_registers_a_post_step_that_runs_stilt_down() {
     let ws = workspace("pass");
-    let run = ActionRunner::new(ws.path()).input("args", "--log-level loud").run();
+    let run = ActionRunner::new(ws.path()).input("down", "true").run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout(), run.stderr());
+    let stage = run.step("stage-down");
+    assert!(stage.ran && stage.code == 0, "{stage:?}");
+    let down = run.step("down");
+    assert_eq!(down.uses.as_deref(), Some("./.stilt-action/post"), "a local action with a post step");
+    let post = ws.path().join(".stilt-action/post");
+    let meta = serde_saphyr::from_str::<Value>(&std::fs::read_to_string(post.join("action.yml")).unwrap()).unwrap();
+    assert_eq!(meta["runs"]["post"], "post.js");
+    assert_eq!(meta["runs"]["post-if"], "always()");
+    for k in down.with.keys() {
+        assert!(meta["inputs"].get(k).is_some(), "the post action declares input {k}");
+    }
+    // the post step as the runner runs it: node, with the inputs as INPUT_* variables
+    let node = which("node");
+    assert!(node.is_ok() || std::env::var("STILT_CI_TOOLS_REQUIRED").as_deref() != Ok("1"), "node is needed");
+    let Ok(node) = node else { return };
+    let mut c = Command::new(node);
+    c.arg(post.join("post.js")).current_dir(ws.path()).env("TILT_PORT", "0");
+    for (k, v) in &down.with {
+        c.env(format!("INPUT_{}", k.to_uppercase()), v);
+    }
+    let out = c.output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("stilt down in "), "{text}");
+    assert!(!text.contains("::warning"), "stilt down succeeded: {text}");
+    // a bad value is a bad input
+    let ws = workspace("pass");
+    let run = ActionRunner::new(ws.path()).input("down", "yes").run();
     assert_eq!(run.code, 2);
-    let errors = run.errors();
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains("stilt ci exited with code 2 (bad command line or configuration)"), "{}", errors[0]);
-    assert_eq!(run.outputs["result"], "error");
-    assert_eq!(run.outputs["exit-code"], "2");
+    assert!(run.errors()[0].contains("down must be 'true' or 'false'"), "{:?}", run.errors());
 }
 
 // ---- install.sh ----------------------------------------------------------------------------
@@ -641,6 +777,56 @@ fn install_downloads_verifies_and_reports_the_binary() {
         );
         assert!(stdout.contains("stilt installed: "), "{stdout}");
     }
+}
+
+#[test]
+fn install_from_a_major_ref_picks_the_newest_release_of_that_series() {
+    let t = Install::new();
+    let base = t.release("rel", "x86_64-unknown-linux-musl");
+    // the GitHub API's shape: newest first is not guaranteed, pre-releases and other majors mixed in
+    let list = r#"[
+  {"tag_name": "v0.10.0-rc.1", "prerelease": true},
+  {"tag_name": "v1.0.0", "prerelease": false},
+  {"tag_name": "v0.9.2", "prerelease": false},
+  {
+    "tag_name": "v0.10.1",
+    "prerelease": false
+  },
+  {"tag_name": "v0.2.0", "prerelease": false}
+]"#;
+    std::fs::write(t.path("releases.json"), list).unwrap();
+    let releases = format!("file://{}", t.path("releases.json").display());
+    let out = t.path("out").display().to_string();
+    let cache = t.path("cache").display().to_string();
+    for (ref_, want) in [("v0", "0.10.1"), ("v0.9", "0.9.2"), ("1", "1.0.0")] {
+        let t2 = Install::new()
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", &out)
+            .env("RUNNER_OS", "Linux")
+            .env("RUNNER_ARCH", "X64")
+            .env("RUNNER_TOOL_CACHE", &cache)
+            .env("STILT_DOWNLOAD_BASE", &base)
+            .env("STILT_RELEASES_URL", &releases)
+            .env("STILT_ACTION_REF", ref_);
+        let (code, stdout, stderr) = t2.run("sh");
+        assert_eq!(code, 0, "{ref_}: {stdout}{stderr}");
+        assert!(
+            stdout.contains(&format!("resolves to the newest release of that series, v{want}")),
+            "{ref_}: {stdout}"
+        );
+        let outs = parse_outputs(&std::fs::read_to_string(&out).unwrap());
+        assert_eq!(outs["version"], want, "{ref_}");
+        assert!(t.path(&format!("cache/stilt/{want}/x86_64-unknown-linux-musl/stilt")).is_file(), "{ref_}");
+    }
+    let t3 = Install::new()
+        .env("GITHUB_ACTIONS", "true")
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("STILT_RELEASES_URL", &releases)
+        .env("STILT_VERSION", "v7");
+    let (code, stdout, stderr) = t3.run("sh");
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(stdout.starts_with("::error title=stilt install::no v7.x release of stilt found at "), "{stdout}");
 }
 
 #[test]
@@ -736,10 +922,103 @@ fn which(tool: &str) -> Result<PathBuf, ()> {
 fn templates_embed_install_sh_verbatim() {
     let script = std::fs::read_to_string(Path::new(ROOT).join("ci-templates/install.sh")).unwrap();
     let orb = yaml("ci-templates/circleci/orb.yml");
+    let included =
+        std::fs::read_to_string(Path::new(ROOT).join("ci-templates/circleci/src/scripts/install.sh")).unwrap();
+    assert_eq!(included, script, "the orb source includes install.sh itself (a symlink)");
+    assert_eq!(
+        str_of(&orb["commands"]["install"]["steps"][0]["run"]["command"]),
+        script,
+        "run ci-templates/circleci/pack"
+    );
     let hint = "run python3 ci-templates/embed-install.py after editing ci-templates/install.sh";
-    assert_eq!(str_of(&orb["commands"]["install"]["steps"][0]["run"]["command"]), script, "orb: {hint}");
     let gitlab = yaml("ci-templates/gitlab/stilt.gitlab-ci.yml");
-    assert_eq!(str_of(&gitlab[".stilt-ci"]["before_script"][0]), script, "GitLab template: {hint}");
+    assert_eq!(str_of(&gitlab[".stilt-ci"]["script"][0]), script, "GitLab template: {hint}");
+    let component = &yaml_documents("templates/stilt.yml")[1];
+    let job = component.as_object().unwrap().values().next().unwrap();
+    assert_eq!(str_of(&job["script"][0]), script, "GitLab component: {hint}");
+    assert_eq!(job["script"], gitlab[".stilt-ci"]["script"], "the component runs the template's script");
+}
+
+#[test]
+fn orb_is_packed_from_its_source() {
+    let out = Command::new("python3")
+        .arg(Path::new(ROOT).join("ci-templates/circleci/pack"))
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // the pack merges the directories as `circleci orb pack` does
+    let orb = yaml("ci-templates/circleci/orb.yml");
+    let src = Path::new(ROOT).join("ci-templates/circleci/src");
+    for kind in ["commands", "jobs", "executors", "examples"] {
+        let mut names: Vec<String> = std::fs::read_dir(src.join(kind))
+            .unwrap()
+            .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut packed: Vec<String> = orb[kind].as_object().unwrap().keys().cloned().collect();
+        packed.sort();
+        assert_eq!(names, packed, "{kind}");
+        for n in &names {
+            let file = serde_saphyr::from_str::<Value>(
+                &std::fs::read_to_string(src.join(kind).join(format!("{n}.yml"))).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(file["description"], orb[kind][n]["description"], "{kind}/{n}");
+        }
+    }
+    let run_ci = str_of(&orb["commands"]["run_ci"]["steps"][0]["run"]["command"]);
+    assert_eq!(run_ci, std::fs::read_to_string(src.join("scripts/run_ci.sh")).unwrap(), "<<include()>> resolved");
+}
+
+/// Every `run` step of an orb component's steps, also inside `when`/`unless`.
+fn runs<'a>(steps: &'a Value, out: &mut Vec<&'a Value>) {
+    for s in steps.as_array().into_iter().flatten() {
+        if let Some(r) = s.get("run") {
+            out.push(r);
+        }
+        if let Some(w) = s.get("when").or_else(|| s.get("unless")) {
+            runs(&w["steps"], out);
+        }
+    }
+}
+
+/// The orb-tools review rules that need no network (RC006/RC007 fetch the URLs):
+/// RC001 source_url, RC002 descriptions, RC003 an example, RC004 example names, RC005 a detailed
+/// description, RC008 named run steps, RC009 long commands included from scripts/, RC010
+/// snake_case component and parameter names.
+#[test]
+fn orb_source_follows_the_orb_tools_review_rules() {
+    let src = Path::new(ROOT).join("ci-templates/circleci/src");
+    let read = |p: &Path| serde_saphyr::from_str::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap();
+    let orb = read(&src.join("@orb.yml"));
+    assert!(orb["display"]["source_url"].is_string(), "RC001");
+    assert!(str_of(&orb["description"]).len() >= 64, "RC005");
+    let examples: Vec<PathBuf> = std::fs::read_dir(src.join("examples")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(!examples.is_empty(), "RC003");
+    for e in &examples {
+        assert!(!e.file_name().unwrap().to_string_lossy().contains("example"), "RC004: {e:?}");
+        assert!(!str_of(&read(e)["description"]).is_empty(), "RC002: {e:?}");
+    }
+    for kind in ["jobs", "commands", "executors"] {
+        for e in std::fs::read_dir(src.join(kind)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(!name.contains('-'), "RC010: {kind}/{name}");
+            let c = read(&p);
+            assert!(!str_of(&c["description"]).is_empty(), "RC002: {kind}/{name}");
+            for param in c["parameters"].as_object().into_iter().flatten().map(|(k, _)| k) {
+                assert!(!param.contains('-'), "RC010: {kind}/{name} parameter {param}");
+            }
+            let mut rs = Vec::new();
+            runs(&c["steps"], &mut rs);
+            for r in rs {
+                assert!(r.is_object() && r["name"].is_string(), "RC008: {kind}/{name}: {r}");
+                let cmd = str_of(&r["command"]);
+                assert!(cmd.len() <= 64 || cmd.starts_with("<<include(scripts/"), "RC009: {kind}/{name}: {cmd}");
+            }
+        }
+    }
 }
 
 /// Replaces `<< parameters.x >>` with `params[x]` or the parameter's default.
@@ -765,7 +1044,7 @@ fn run_orb_command(scenario: &str, params: &BTreeMap<&str, &str>) -> (TempDir, i
     let ws = workspace(scenario);
     let tmp = tempfile::tempdir().unwrap();
     let orb = yaml("ci-templates/circleci/orb.yml");
-    let cmd = &orb["commands"]["run-ci"];
+    let cmd = &orb["commands"]["run_ci"];
     let run = &cmd["steps"][0]["run"];
     let mut c = Command::new("bash");
     // CircleCI's default shell for run steps
@@ -787,7 +1066,7 @@ fn orb_run_ci_command_runs_stilt_and_stores_its_reports() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("stilt ci summary: success (exit code 0)"), "CircleCI gets the plain summary: {text}");
     let orb = yaml("ci-templates/circleci/orb.yml");
-    let cmd = &orb["commands"]["run-ci"];
+    let cmd = &orb["commands"]["run_ci"];
     let store = orb_params(
         cmd["steps"][1]["when"]["steps"][0]["store_test_results"]["path"].as_str().unwrap(),
         &cmd["parameters"],
@@ -808,6 +1087,53 @@ fn orb_run_ci_command_runs_stilt_and_stores_its_reports() {
     assert!(ws.path().join("stilt-reports/junit/stilt.xml").is_file());
 }
 
+/// The GitLab job `job` (template or component) as the runner runs it: the user's own
+/// `before_script` (which replaces an extended one), then the job's `script`.
+fn gitlab_script(job: &Value, user_before_script: &str) -> String {
+    assert!(job.get("before_script").is_none(), "the install must not live in before_script");
+    let mut script = format!("{user_before_script}\n");
+    for line in job["script"].as_array().unwrap() {
+        script.push_str(&str_of(line));
+        script.push('\n');
+    }
+    script
+}
+
+#[test]
+fn gitlab_component_runs_with_its_input_defaults() {
+    let docs = yaml_documents("templates/stilt.yml");
+    let inputs = docs[0]["spec"]["inputs"].as_object().unwrap();
+    // GitLab interpolates $[[ inputs.x ]] before the job runs
+    let mut text = std::fs::read_to_string(Path::new(ROOT).join("templates/stilt.yml")).unwrap();
+    text = text.split("\n---\n").nth(1).unwrap().to_string();
+    for (k, v) in inputs {
+        let v = if k == "timeout" { "1m".to_string() } else { str_of(&v["default"]) };
+        text = text.replace(&format!("$[[ inputs.{k} ]]"), &v);
+    }
+    assert!(!text.contains("$[["), "every input is declared: {text}");
+    let job: Value = serde_saphyr::from_str::<Value>(&text).unwrap()["stilt"].clone();
+    assert_eq!(job["stage"], "test");
+    let ws = workspace("pass");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = Command::new("sh");
+    c.args(["-e", "-c", &gitlab_script(&job, "echo user before_script")]);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", tmp.path())
+        .env("GITLAB_CI", "true")
+        .env("STILT_BIN", stilt_bin())
+        .env("TILT_PORT", "0");
+    for (k, v) in job["variables"].as_object().unwrap() {
+        c.env(k, str_of(v).replace("$CI_PROJECT_DIR", &ws.path().display().to_string()));
+    }
+    let out = c.current_dir(ws.path()).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("stilt ci summary: success"), "{text}");
+    assert!(text.contains("--timeout 1m"), "the input reached stilt: {text}");
+    assert!(ws.path().join(str_of(&job["artifacts"]["reports"]["junit"])).is_file());
+}
+
 #[test]
 fn gitlab_template_installs_and_runs_stilt_with_sections() {
     for (scenario, want) in [("pass", 0), ("fail", 1)] {
@@ -815,11 +1141,8 @@ fn gitlab_template_installs_and_runs_stilt_with_sections() {
         let tmp = tempfile::tempdir().unwrap();
         let t = yaml("ci-templates/gitlab/stilt.gitlab-ci.yml");
         let job = &t[".stilt-ci"];
-        let mut script = String::new();
-        for line in job["before_script"].as_array().unwrap().iter().chain(job["script"].as_array().unwrap()) {
-            script.push_str(&str_of(line));
-            script.push('\n');
-        }
+        // a job that sets its own before_script keeps the install (no `stilt: command not found`)
+        let script = gitlab_script(job, "echo my own before_script; export MY_SETUP=done");
         let mut c = Command::new("sh");
         c.args(["-e", "-c", &script]);
         c.env_clear()

@@ -8,7 +8,7 @@
 //! (`scripts/test` sets it after installing them).
 
 use crate::ci_action::{redact, yaml};
-use crate::harness::{Output, Stilt};
+use crate::harness::{Output, StatusExt, Stilt};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -217,12 +217,14 @@ fn check_junit(t: &Tools, out: &Output) {
         let want = match (t["status"].as_str().unwrap(), t["class"].as_str()) {
             ("passed", _) => "passed",
             ("skipped", _) => "skipped",
-            ("failed", Some("TiltfileError" | "GlobalTimeout" | "Environment")) => "error",
+            ("aborted", _) | ("failed", Some("TiltfileError" | "GlobalTimeout" | "Environment" | "Usage")) => "error",
             ("failed", _) => "failure",
             other => panic!("{other:?}"),
         };
         assert_eq!(c["result"], want, "{c}");
-        if want == "failure" || want == "error" {
+        if t["status"] == "aborted" {
+            assert_eq!(c["type"], "Aborted", "{c}");
+        } else if want == "failure" || want == "error" {
             assert_eq!(c["type"], t["class"], "{c}");
             assert!(!c["message"].as_str().unwrap_or_default().is_empty(), "{c}");
         }
@@ -243,6 +245,48 @@ fn check_junit(t: &Tools, out: &Output) {
             .arg(Path::new(ROOT).join("tests/ci/JUnit.xsd"))
             .arg(&ant),
     );
+    // 3. Jenkins xUnit's JUnit rules (tests/ci/xunit-junit.xsd), on the file minus only the
+    //    documented extension attributes; and the raw file fails it exactly on those
+    let xunit_xsd = Path::new(ROOT).join("tests/ci/xunit-junit.xsd");
+    let view = out.dir.join("out/junit.xunit.xml");
+    let out_view = Command::new(&t.python).arg(&script).arg("xunit").arg(&junit).arg(&view).output().unwrap();
+    assert!(out_view.status.success());
+    let removed = String::from_utf8_lossy(&out_view.stderr).into_owned();
+    run_ok(Command::new(&t.xmllint).arg("--noout").arg("--schema").arg(&xunit_xsd).arg(&view));
+    let raw = Command::new(&t.xmllint).arg("--noout").arg("--schema").arg(&xunit_xsd).arg(&junit).output().unwrap();
+    let complaints = String::from_utf8_lossy(&raw.stderr).into_owned();
+    for line in complaints.lines().filter(|l| l.contains("Schemas validity error")) {
+        assert!(
+            ["'skipped'", "'timestamp'", "'file'", "'line'"].iter().any(|a| line.contains(&format!("attribute {a}"))),
+            "the raw file breaks xUnit's rules only on documented extensions: {line}"
+        );
+    }
+    assert!(removed.contains("testcase@file removed") || !junit_has(&junit, " file=\""), "{removed}");
+}
+
+fn junit_has(path: &Path, needle: &str) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.contains(needle))
+}
+
+#[test]
+fn xunit_schema_rejects_what_jenkins_xunit_rejects() {
+    let Some(t) = tools() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let xsd = Path::new(ROOT).join("tests/ci/xunit-junit.xsd");
+    let check = |name: &str, xml: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, xml).unwrap();
+        Command::new(&t.xmllint).arg("--noout").arg("--schema").arg(&xsd).arg(&p).output().unwrap().status.success()
+    };
+    let ok = r#"<testsuites name="s" tests="1" failures="0" errors="0" time="1.5"><testsuite name="x" tests="1" failures="0" errors="0" time="1,234.5"><properties><property name="a" value="b"/></properties><testcase name="c" classname="k" time="0.1"><failure type="T" message="m">body</failure><system-out>out</system-out></testcase></testsuite></testsuites>"#;
+    assert!(check("ok.xml", ok), "a plain file validates");
+    assert!(
+        !check("case-file.xml", &ok.replace(r#"classname="k""#, r#"classname="k" file="Tiltfile""#)),
+        "testcase@file is not in xUnit's schema"
+    );
+    assert!(!check("no-tests.xml", &ok.replace(r#"name="x" tests="1""#, r#"name="x""#)), "testsuite@tests is required");
+    assert!(!check("bad-time.xml", &ok.replace(r#"time="1,234.5""#, r#"time="1.5s""#)), "time is a number");
+    assert!(!check("no-name.xml", &ok.replace(r#"<testcase name="c" "#, "<testcase ")), "testcase@name is required");
 }
 
 #[test]
@@ -287,8 +331,20 @@ fn action_workflows_orb_and_templates_validate_against_their_schemas() {
     assert!(workflows.iter().any(|p| p.ends_with("release.yml")) && workflows.iter().any(|p| p.ends_with("ci.yml")));
     validate("vendor.github-workflows", &workflows);
     validate("vendor.gitlab-ci", &[root.join("ci-templates/gitlab/stilt.gitlab-ci.yml")]);
-    // the orb is one file (no `circleci orb pack` here: the CLI cannot be downloaded); it and
-    // every usage example it ships validate as CircleCI config
+    // the CI/CD component: its `spec:` header and its job document, each as GitLab reads them
+    let tmp_component = tempfile::tempdir().unwrap();
+    let docs: Vec<Value> = crate::ci_action::yaml_documents("templates/stilt.yml");
+    assert_eq!(docs.len(), 2, "spec header, then the jobs");
+    assert!(docs[0]["spec"]["inputs"].as_object().is_some_and(|i| i.contains_key("timeout")), "{}", docs[0]);
+    let mut parts = Vec::new();
+    for (i, d) in docs.iter().enumerate() {
+        let p = tmp_component.path().join(format!("component-{i}.json"));
+        std::fs::write(&p, serde_json::to_string(d).unwrap()).unwrap();
+        parts.push(p);
+    }
+    validate("vendor.gitlab-ci", &parts);
+    // the packed orb (ci-templates/circleci/pack, as `circleci orb pack`; the CLI cannot be
+    // downloaded here), it and every usage example it ships validate as CircleCI config
     let tmp = tempfile::tempdir().unwrap();
     let mut circle = vec![root.join("ci-templates/circleci/orb.yml"), root.join("examples/circleci/config.yml")];
     let orb = yaml("ci-templates/circleci/orb.yml");
@@ -305,8 +361,93 @@ fn action_workflows_orb_and_templates_validate_against_their_schemas() {
     run_ok(
         Command::new(&t.shellcheck)
             .arg(root.join("ci-templates/github/run.sh"))
-            .arg(root.join("ci-templates/github/artifact-link.sh")),
+            .arg(root.join("ci-templates/github/artifact-link.sh"))
+            .arg(root.join("ci-templates/github/stage-post.sh"))
+            .arg(root.join("ci-templates/github/post/down.sh"))
+            .arg(root.join("ci-templates/circleci/src/scripts/run_ci.sh"))
+            .arg(root.join("ci-templates/circleci/src/scripts/create_kind_cluster.sh")),
     );
+}
+
+/// actionlint (built by scripts/install-ci-tools from the Go module proxy), or `None` after
+/// saying why when it is missing and not required.
+fn actionlint() -> Option<PathBuf> {
+    let cached = std::env::var_os("STILT_TOOLS_DIR")
+        .map_or_else(
+            || PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/stilt/tools"),
+            PathBuf::from,
+        )
+        .join("bin/actionlint");
+    if let Some(p) = Some(cached).filter(|p| p.is_file()).or_else(|| on_path("actionlint")) {
+        return Some(p);
+    }
+    let msg = "actionlint missing (~/.cache/stilt/tools/bin/actionlint); run scripts/install-ci-tools";
+    assert!(std::env::var("STILT_CI_TOOLS_REQUIRED").as_deref() != Ok("1"), "{msg}");
+    eprintln!("skipping: {msg}");
+    None
+}
+
+#[test]
+fn actionlint_accepts_every_workflow_and_example() {
+    let Some(lint) = actionlint() else { return };
+    let root = Path::new(ROOT);
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [".github/workflows", "examples/github"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.iter().any(|p| p.ends_with("release.yml")), "{files:?}");
+    // with shellcheck on PATH, actionlint also checks every `run:` script
+    let out = Command::new(&lint).args(&files).current_dir(root).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "actionlint:\n{text}");
+
+    // and it does catch what this project once shipped: a retired runner label, an output the
+    // action does not declare
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join(".github/workflows")).unwrap();
+    std::fs::create_dir_all(tmp.path().join(".git")).unwrap(); // actionlint's project root
+    std::fs::copy(root.join("action.yml"), tmp.path().join("action.yml")).unwrap();
+    let bad = "on: push\njobs:\n  a:\n    runs-on: macos-13\n    steps:\n      - id: s\n        uses: ./\n      - run: echo \"$X\"\n        env:\n          X: ${{ steps.s.outputs.no-such-output }}\n";
+    std::fs::write(tmp.path().join(".github/workflows/bad.yml"), bad).unwrap();
+    let out = Command::new(&lint).arg(".github/workflows/bad.yml").current_dir(tmp.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(text.contains("label \"macos-13\" is unknown"), "{text}");
+    assert!(text.contains("property \"no-such-output\" is not defined"), "{text}");
+}
+
+#[test]
+fn a_target_cut_short_by_a_parallel_failure_is_aborted_not_skipped() {
+    let tf = "local_resource('a', cmd='sleep 0.5; exit 1', allow_parallel=True)\n\
+              local_resource('b', cmd='echo b-started; sleep 30', allow_parallel=True)\n\
+              local_resource('c', cmd='true', resource_deps=['b'])\n";
+    let out = no_ci(Stilt::tiltfile(tf)).args(&["--ci-output", "circleci"]).run();
+    out.expect_code(1);
+    let b = out.stilt_target("b:update");
+    assert_eq!(b["status"], "aborted", "b's cmd ran: {b}");
+    assert!(
+        b["reason"].as_str().unwrap().starts_with("aborted: run failed on a:update (b:update was still running"),
+        "{b}"
+    );
+    let case = out.case("b:update");
+    match &case.status {
+        quick_junit::TestCaseStatus::NonSuccess {
+            kind: quick_junit::NonSuccessKind::Error, ty, description, ..
+        } => {
+            assert_eq!(ty.as_ref().map(quick_junit::XmlString::as_str), Some("Aborted"));
+            assert!(description.as_ref().is_some_and(|d| d.as_str().contains("b-started")), "the body quotes its log");
+        }
+        other => panic!("b:update: {other:?}"),
+    }
+    assert_eq!(out.stilt_target("c:update")["status"], "skipped", "c never started");
+    assert!(out.case("c:update").status.is_skipped_case());
+    assert!(out.stdout.contains("1 passed, 1 failed, 1 skipped, 1 aborted"), "{}", out.stdout);
 }
 
 #[test]

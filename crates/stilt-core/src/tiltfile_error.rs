@@ -35,12 +35,16 @@ impl TiltfileError {
 }
 
 impl fmt::Display for TiltfileError {
-    /// Tilt's layout: a traceback, then the message.
+    /// Tilt's layout (Go starlark's `EvalError.Backtrace`): a traceback, then `Error in <fn>: …`
+    /// for a builtin's failure or `Error: …` otherwise (`Error: cannot load ext://x: …`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.traceback.is_empty() {
             writeln!(f, "Traceback (most recent call last):")?;
             for frame in &self.traceback {
                 writeln!(f, "  {frame}")?;
+            }
+            if !self.message.starts_with("Error in ") && !self.message.starts_with("Error: ") {
+                f.write_str("Error: ")?;
             }
         } else if let Some(loc) = &self.location {
             write!(f, "{loc}: ")?;
@@ -50,3 +54,22 @@ impl fmt::Display for TiltfileError {
 }
 
 impl std::error::Error for TiltfileError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_traceback_ends_with_go_starlarks_error_line() {
+        let frames = vec!["/p/Tiltfile:1:1: in <toplevel>".to_string()];
+        let e =
+            TiltfileError { message: "cannot load ext://x: boom".into(), location: None, traceback: frames.clone() };
+        assert_eq!(
+            e.to_string(),
+            "Traceback (most recent call last):\n  /p/Tiltfile:1:1: in <toplevel>\nError: cannot load ext://x: boom"
+        );
+        let e = TiltfileError { message: "Error in fail: no".into(), location: None, traceback: frames };
+        assert!(e.to_string().ends_with("\nError in fail: no"), "{e}");
+        assert_eq!(TiltfileError::new("plain").to_string(), "plain");
+    }
+}

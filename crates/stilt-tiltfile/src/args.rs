@@ -131,6 +131,13 @@ impl<'v> Args<'v> {
         }
     }
 
+    /// A required Tilt `value.Stringable` parameter: a string or a blob, else Tilt's message.
+    pub(crate) fn req_stringable(&self, i: usize) -> BResult<String> {
+        let v = self.vals[i].unwrap_or_else(Value::new_none);
+        stringable(v)
+            .ok_or_else(|| self.err(i, &format!("Value should be convertible to string, but is type {}", v.get_type())))
+    }
+
     /// Tilt's `StringOrStringList`: a string, or a list/tuple of strings; `None` = empty.
     pub(crate) fn str_or_list(&self, i: usize) -> BResult<Vec<String>> {
         match self.vals[i] {

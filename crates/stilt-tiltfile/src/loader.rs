@@ -95,9 +95,12 @@ pub(crate) fn exec_file(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleEr
 }
 
 fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         ModuleError::Plain(format!("error reading file {}: {}", path.display(), go_compat::io_error("open", path, &e)))
     })?;
+    // Tilt (Go starlark) loads any bytes and keeps invalid UTF-8 in its strings; Rust strings
+    // cannot hold it, so each invalid sequence becomes U+FFFD (docs/tiltfile-result.md).
+    let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let name = path.to_string_lossy().into_owned();
     let text = crate::detab::detab(&text).unwrap_or(text);
     let source = match while_rewrite::rewrite(&text) {

@@ -26,9 +26,18 @@ const SUMMARY_LOG_LINES: usize = 40;
 /// Characters of a reason shown in a table cell.
 const CELL_REASON_CHARS: usize = 300;
 
-/// Escapes a workflow-command message (`%`, CR, LF).
+/// Escapes a workflow-command message (`%`, CR, LF) and drops other control characters.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    printable(&s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A"))
+}
+
+/// `s` without control characters (BEL, FF, backspace, ESC, DEL, C1, a stray CR…) except LF
+/// and tab: what processes print must not reach the step summary or a workflow command raw.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return s.to_string();
+    }
+    s.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
 }
 
 /// Escapes a workflow-command property value (data escapes plus `:` and `,`).
@@ -52,7 +61,7 @@ pub fn finish(ctx: &Ctx<'_>, out: &mut dyn Write) -> Vec<String> {
     if let Some(path) = ctx.env.get("GITHUB_STEP_SUMMARY") {
         let used = std::fs::metadata(path).map_or(0, |m| usize::try_from(m.len()).unwrap_or(usize::MAX));
         let budget = STEP_SUMMARY_MAX.saturating_sub(used).saturating_sub(SUMMARY_MARGIN);
-        let md = summary(ctx, &notes, budget);
+        let md = printable(&summary(ctx, &notes, budget));
         if let Err(e) = append(Path::new(path), &md) {
             errors.push(format!("failed to write the step summary to {path}: {e}"));
         }
@@ -89,7 +98,7 @@ pub fn groups(ctx: &Ctx<'_>, out: &mut dyn Write, token: &str) {
             let _ = writeln!(out, "(no output)");
         } else {
             let _ = writeln!(out, "::stop-commands::{token}");
-            let _ = out.write_all(tail.as_bytes());
+            let _ = out.write_all(printable(&tail).as_bytes());
             let _ = writeln!(out, "::{token}::");
         }
         if let Some(f) = ctx.log_file(r.name).filter(|_| !tail.is_empty()) {
@@ -114,6 +123,9 @@ pub fn annotations(ctx: &Ctx<'_>, out: &mut dyn Write) -> AnnotationNotes {
     let mut errors: Vec<String> = Vec::new();
     for t in ctx.targets_by_status() {
         let TargetOutcome::Failed { class, message } = &t.outcome else { continue };
+        if *class == stilt_core::FailureClass::Usage {
+            continue; // the command line, not the Tiltfile: the run-level error below says it
+        }
         let mut props = Vec::new();
         if let Some(loc) = &t.declared_at {
             props.push(format!("file={}", escape_property(&ctx.show_path(&loc.file))));
@@ -170,7 +182,7 @@ fn artifacts_url(ctx: &Ctx<'_>) -> Option<String> {
 /// The Markdown step summary, at most `budget` bytes.
 pub fn summary(ctx: &Ctx<'_>, notes: &AnnotationNotes, budget: usize) -> String {
     let v = ctx.view;
-    let (passed, failed, skipped) = ctx.counts();
+    let counts = ctx.counts_text();
     let mut head = String::new();
     let _ = match v.failure {
         None => writeln!(head, "## ✅ stilt ci: all resources healthy\n"),
@@ -181,7 +193,7 @@ pub fn summary(ctx: &Ctx<'_>, notes: &AnnotationNotes, budget: usize) -> String 
     };
     let _ = writeln!(
         head,
-        "`{}` · exit code {} · {passed} passed, {failed} failed, {skipped} skipped · {}\n",
+        "`{}` · exit code {} · {counts} · {}\n",
         cell(&ctx.show_path(v.tiltfile)),
         v.exit_code,
         fmt_secs(v.duration.as_secs_f64()),
@@ -282,7 +294,7 @@ fn row(ctx: &Ctx<'_>, t: &TargetSummary, link: Option<&str>) -> String {
     let (class, reason) = match &t.outcome {
         TargetOutcome::Passed => (String::new(), String::new()),
         TargetOutcome::Failed { class, message } => (format!("`{}`", class.as_str()), message.clone()),
-        TargetOutcome::Skipped { reason } => (String::new(), reason.clone()),
+        TargetOutcome::Skipped { reason } | TargetOutcome::Aborted { reason } => (String::new(), reason.clone()),
     };
     let duration = if status == Status::Skipped { "—".to_string() } else { fmt_secs(t.duration_seconds) };
     let log = match ctx.log_file(&t.resource) {
@@ -328,7 +340,7 @@ fn failure_details(ctx: &Ctx<'_>, t: &TargetSummary) -> String {
 /// `$GITHUB_OUTPUT` lines. Multi-line values use a random heredoc delimiter.
 pub fn outputs(ctx: &Ctx<'_>, token: &str) -> String {
     let v = ctx.view;
-    let (passed, failed, skipped) = ctx.counts();
+    let (passed, failed, skipped, aborted) = ctx.counts();
     let show = |p: Option<&Path>| p.map(|p| p.display().to_string()).unwrap_or_default();
     let pairs: Vec<(&str, String)> = vec![
         ("result", if v.failure.is_none() { "success".into() } else { "failure".into() }),
@@ -339,6 +351,7 @@ pub fn outputs(ctx: &Ctx<'_>, token: &str) -> String {
         ("passed", passed.to_string()),
         ("failed", failed.to_string()),
         ("skipped", skipped.to_string()),
+        ("aborted", aborted.to_string()),
         ("error", v.failure.map(|f| f.message.clone()).unwrap_or_default()),
         ("junit-path", show(v.junit)),
         ("report-path", show(v.report_json)),
@@ -346,10 +359,10 @@ pub fn outputs(ctx: &Ctx<'_>, token: &str) -> String {
     ];
     let mut out = String::new();
     for (k, val) in &pairs {
-        let val = ctx.mask.redact(val);
-        if val.contains('\n') || val.contains('\r') {
+        let val = printable(&ctx.mask.redact(val).replace('\r', ""));
+        if val.contains('\n') {
             let delim = format!("ghadelimiter_{token}");
-            let _ = writeln!(out, "{k}<<{delim}\n{}\n{delim}", val.replace('\r', ""));
+            let _ = writeln!(out, "{k}<<{delim}\n{val}\n{delim}");
         } else {
             let _ = writeln!(out, "{k}={val}");
         }
@@ -417,6 +430,24 @@ mod tests {
     fn escapes_workflow_commands() {
         assert_eq!(escape_data("50% a\r\nb"), "50%25 a%0D%0Ab");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+        assert_eq!(escape_data("ding\x07 page\x0c\x1b[0m\tx"), "ding page[0m\tx");
+    }
+
+    #[test]
+    fn control_characters_do_not_reach_the_summary_annotations_or_outputs() {
+        let nasty = "bell\x07 formfeed\x0c backspace\x08 del\x7f c1\u{85} vt\x0b end";
+        let targets = [failed("api:update", nasty)];
+        let failure = Failure { message: nasty.into(), class: FailureClass::UpdateFailed, target: None };
+        let notes = AnnotationNotes::default();
+        let md = with_ctx(&targets, Some(&failure), |ctx| printable(&summary(ctx, &notes, STEP_SUMMARY_MAX)));
+        let mut ann = Vec::new();
+        with_ctx(&targets, Some(&failure), |ctx| annotations(ctx, &mut ann));
+        let ann = String::from_utf8(ann).unwrap();
+        let outs = with_ctx(&targets, Some(&failure), |ctx| outputs(ctx, "tok"));
+        for (what, text) in [("summary", &md), ("annotations", &ann), ("outputs", &outs)] {
+            assert!(text.contains("bell formfeed backspace del c1 vt end"), "{what}: {text:?}");
+            assert!(!text.chars().any(|c| c.is_control() && c != '\n' && c != '\t'), "{what}: {text:?}");
+        }
     }
 
     #[test]

@@ -11,13 +11,13 @@ const REASON_CHARS: usize = 200;
 /// The summary text.
 pub fn summary(ctx: &Ctx<'_>) -> String {
     let v = ctx.view;
-    let (passed, failed, skipped) = ctx.counts();
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "stilt ci summary: {} (exit code {}) — {passed} passed, {failed} failed, {skipped} skipped in {}",
+        "stilt ci summary: {} (exit code {}) — {} in {}",
         ctx.mask.redact(&ctx.headline()),
         v.exit_code,
+        ctx.counts_text(),
         fmt_secs(v.duration.as_secs_f64())
     );
     let targets = ctx.targets_by_status();
@@ -31,7 +31,9 @@ pub fn summary(ctx: &Ctx<'_>) -> String {
             TargetOutcome::Failed { class, message } => {
                 format!("{}: {}", class.as_str(), one_line(&ctx.mask.redact(message), REASON_CHARS))
             }
-            TargetOutcome::Skipped { reason } => one_line(&ctx.mask.redact(reason), REASON_CHARS),
+            TargetOutcome::Skipped { reason } | TargetOutcome::Aborted { reason } => {
+                one_line(&ctx.mask.redact(reason), REASON_CHARS)
+            }
         };
         let line = format!("  {:<7}  {:<width$}  {time:>7}  {details}", status.word(), t.name);
         let _ = writeln!(s, "{}", line.trim_end());

@@ -75,15 +75,17 @@ fn getenv<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator
 }
 
 fn putenv<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
+    // Tilt unpacks both as `value.Stringable`: a string or anything with an implicit string
+    // (a blob, e.g. what `encode_json()` or `read_file()` return).
     let a = Args::unpack(name, &["key", "value"], args, eval.heap())?;
-    let (k, v) = (a.req_str(0)?, a.req_str(1)?);
+    let (k, v) = (a.req_stringable(0)?, a.req_stringable(1)?);
     Ctx::get(eval).state.borrow_mut().env.insert(k, v);
     Ok(Value::new_none())
 }
 
 fn unsetenv<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'v, '_, '_>) -> R<'v> {
     let a = Args::unpack(name, &["key"], args, eval.heap())?;
-    let k = a.req_str(0)?;
+    let k = a.req_stringable(0)?;
     Ctx::get(eval).state.borrow_mut().env.remove(&k);
     Ok(Value::new_none())
 }

@@ -122,9 +122,8 @@ fn helm<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<'
         ctx.record_read(v);
     }
     if !on_path(ctx, "helm") {
-        return Err(
-            "Unable to find helm in PATH. helm() requires the helm CLI (https://helm.sh/docs/intro/install/)".into()
-        );
+        // Tilt's unableToFindHelmErrorMessage(), word for word
+        return Err("Unable to find Helm installation. Make sure `helm` is on your $PATH.".into());
     }
     let mut cmd: Vec<String> = vec!["helm".into(), "template".into(), release, chart.to_string_lossy().into_owned()];
     if !namespace.is_empty() {
@@ -171,16 +170,28 @@ fn kustomize<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evalua
     let bin = a.str_or(1, "")?;
     let flags = a.str_list(2)?;
     let abs = ctx.abs_path(&path);
+    // Tilt unpacks `kustomize_bin` as a local path: relative to the Tiltfile's directory, and a
+    // missing one is exec.LookPath's error, with no fallback.
     let mut cmd: Vec<String> = if !bin.is_empty() {
-        vec![bin, "build".into(), path]
+        let bin = ctx.abs_path(&bin);
+        if let Err(e) = std::fs::metadata(&bin) {
+            let shown = bin.to_string_lossy();
+            return Err(format!("exec: {}: {}", quote(&shown), crate::go_compat::io_error("stat", &bin, &e)).into());
+        }
+        if !is_executable(&bin) {
+            return Err(format!("exec: {}: permission denied", quote(&bin.to_string_lossy())).into());
+        }
+        vec![bin.to_string_lossy().into_owned(), "build".into()]
     } else if on_path(ctx, "kustomize") {
-        vec!["kustomize".into(), "build".into(), path]
+        vec!["kustomize".into(), "build".into()]
     } else if on_path(ctx, "kubectl") {
-        vec!["kubectl".into(), "kustomize".into(), path]
+        vec!["kubectl".into(), "kustomize".into()]
     } else {
         return Err("Unable to find kustomize or kubectl in PATH".into());
     };
+    // Tilt's argv: the binary, its flags, then the directory
     cmd.extend(flags);
+    cmd.push(path);
     ctx.record_read(&abs);
     let out = exec(ctx, &cmd, &ctx.cwd())?;
     Ok(eval.heap().alloc(Blob(out)))

@@ -225,3 +225,24 @@ fn determinism() {
     assert_eq!(a, b);
     assert_eq!(serde_json::to_string(&a).expect("json"), serde_json::to_string(&b).expect("json"));
 }
+
+#[test]
+fn putenv_takes_any_string_like_value_as_tilt_does() {
+    let f = Fixture::new();
+    f.ok(concat!(
+        "os.putenv('J', encode_json({'a': 1}))\n",
+        "os.putenv(blob('B'), blob('from a blob'))\n",
+        "os.putenv('F', read_file('Tiltfile'))\n",
+        "if os.getenv('J') != str(encode_json({'a': 1})): fail('J is ' + os.getenv('J'))\n",
+        "if os.getenv('B') != 'from a blob': fail('B')\n",
+        "if not os.getenv('F').startswith('os.putenv'): fail('F')\n",
+        "os.unsetenv(blob('B'))\n",
+        "if os.getenv('B') != None: fail('B is still set')\n",
+        "local_resource('a', 'true')\n",
+    ));
+    let e = f.err("os.putenv('X', 1)\n");
+    assert_eq!(
+        e.message,
+        "Error in os.putenv: os.putenv: for parameter value: Value should be convertible to string, but is type int"
+    );
+}

@@ -118,3 +118,15 @@ fn struct_and_module() {
     f.ok("s = struct(a=1, b='x')\nprint(s.a, s.b)\nm = module('m', c=3)\nprint(m.c)\n");
     assert_eq!(f.logs(), vec!["1 x", "3"]);
 }
+
+#[test]
+fn a_tiltfile_with_invalid_utf8_loads_with_replacement_characters() {
+    let f = Fixture::new();
+    // Latin-1 bytes in a comment and in a string, as an old editor writes them
+    let mut src = b"# caf\xe9\nprint('na\xefve')\n".to_vec();
+    src.extend_from_slice(b"local_resource('a', cmd='true')\n");
+    std::fs::write(f.path("Tiltfile"), src).unwrap();
+    let r = f.run(&[]).expect("Tilt loads any bytes, so does stilt");
+    assert_eq!(r.manifests.len(), 1);
+    assert!(f.logs().iter().any(|l| l == "na\u{FFFD}ve"), "{:?}", f.logs());
+}

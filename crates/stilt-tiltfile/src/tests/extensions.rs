@@ -23,6 +23,11 @@ fn default_repo_from_the_environment() {
         e.message
     );
     assert_eq!(super::at(&e), super::loc("Tiltfile", 1, 1));
+    // printed as Tilt prints it: the traceback, then `Error: cannot load ext://…`
+    let printed = e.to_string();
+    let last = printed.lines().last().unwrap();
+    assert!(last.starts_with("Error: cannot load ext://nope: loading extension nope: "), "{printed}");
+    assert!(printed.starts_with("Traceback (most recent call last):\n"), "{printed}");
     let e = f.err("\nload('ext://hello', 'missing')\n");
     assert_eq!(e.message, "load: name missing not found in module ext://hello");
     assert_eq!(super::at(&e).1, 2);

@@ -71,3 +71,52 @@ fn kustomize_builds_or_fails_like_tilt() {
     );
     assert_eq!(super::at(&e), super::loc("Tiltfile", 2, 1));
 }
+
+#[test]
+fn helm_without_a_helm_binary_fails_with_tilts_message() {
+    let mut f = Fixture::result_only();
+    let empty = f.path("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    f.env.insert("PATH".into(), empty.display().to_string());
+    f.file("chart/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n");
+    let e = f.err("\nk8s_yaml(helm('chart'))\n");
+    assert_eq!(e.message, "Error in helm: Unable to find Helm installation. Make sure `helm` is on your $PATH.");
+    assert_eq!(e.location.as_ref().map(|l| l.line), Some(2));
+}
+
+#[test]
+fn kustomize_bin_is_relative_to_the_tiltfile_directory() {
+    let f = Fixture::result_only();
+    let args = f.path("deploy/args.txt");
+    let fake = f.file(
+        "deploy/tools/kustomize",
+        &format!(
+            "#!/bin/sh\necho \"$@\" > '{}'\nprintf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata: {{name: from-fake}}\\n'\n",
+            args.display()
+        ),
+    );
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    f.file("deploy/k/kustomization.yaml", "resources: []\n");
+    // the included Tiltfile's directory, not the main one's nor the process's
+    f.file("deploy/Tiltfile", "k8s_yaml(kustomize('k', kustomize_bin='tools/kustomize', flags=['--enable-helm']))\n");
+    let r = f.ok("include('deploy/Tiltfile')\n");
+    assert_eq!(names(&r), vec!["uncategorized"]);
+    assert_eq!(super::k8s::k8s(&r, "uncategorized").objects[0]["metadata"]["name"], "from-fake");
+    assert_eq!(
+        std::fs::read_to_string(&args).unwrap().trim(),
+        "build --enable-helm k",
+        "flags before the path, as Tilt"
+    );
+
+    f.file("deploy/Tiltfile", "kustomize('k', kustomize_bin='nope/kustomize')\n");
+    let e = f.err("include('deploy/Tiltfile')\n");
+    let missing = f.path("deploy/nope/kustomize");
+    assert_eq!(
+        e.message,
+        format!(
+            "Error in kustomize: exec: \"{}\": stat {}: no such file or directory",
+            missing.display(),
+            missing.display()
+        )
+    );
+}
