@@ -147,7 +147,7 @@ pub struct CiArgs {
     pub mask_env: Vec<String>,
     /// Deploy, instead of building, the image an earlier build with the same inputs left
     /// (tagged `<name>:stilt-in-<digest>`); docs/images.md says what counts as an input.
-    #[arg(long = "reuse-images", env = "STILT_REUSE_IMAGES")]
+    #[arg(long = "reuse-images", env = "STILT_REUSE_IMAGES", value_parser = clap::builder::BoolishValueParser::new())]
     pub reuse_images: bool,
     /// Tiltfile arguments (after `--`).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
