@@ -3,8 +3,8 @@
 //! so a Tiltfile builds the same way under stilt as under `tilt ci`.
 //!
 //! Why BuildKit by default: it runs independent stages in parallel, skips stages the target does
-//! not need, adds no layer for `labels`, and on the 5-image benchmark builds each image ~3× faster
-//! with less daemon CPU than the classic builder (`scripts/bench-images`).
+//! not need, adds no step for `labels`, and builds a small image faster than the classic builder
+//! (`stilt-docker-bench --builder`, `scripts/bench-images --builders`).
 
 /// Which builder runs the build.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
