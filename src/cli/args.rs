@@ -145,6 +145,10 @@ pub struct CiArgs {
     /// in STILT_MASK_ENV); on GitHub also announced with `::add-mask::` first.
     #[arg(long = "mask-env", value_name = "VAR", env = "STILT_MASK_ENV", value_delimiter = ',')]
     pub mask_env: Vec<String>,
+    /// Deploy, instead of building, the image an earlier build with the same inputs left
+    /// (tagged `<name>:stilt-in-<digest>`); docs/images.md says what counts as an input.
+    #[arg(long = "reuse-images", env = "STILT_REUSE_IMAGES", value_parser = clap::builder::BoolishValueParser::new())]
+    pub reuse_images: bool,
     /// Tiltfile arguments, as `tilt ci` takes them: bare words (resource names for the default
     /// `config.parse()`) anywhere, and everything after `--` (flags for the Tiltfile's own
     /// `config.define_*`). A word starting with `-` before `--` is one of stilt's flags, so an

@@ -10,6 +10,7 @@ use crate::engine::scheduler::Schedule;
 use crate::engine::session_builder::{SessionIdentity, build_session, build_targets};
 use crate::error_chain::error_chain;
 use crate::event::{Event, Failure, Level, LogLine, LogSource};
+use crate::exec::image_build::DockerHandle;
 use crate::exec::process_registry::ProcessRegistry;
 use crate::report::log_stream::LogFilter;
 use crate::report::reporter::{ReporterConfig, spawn_reporter};
@@ -140,7 +141,7 @@ pub async fn run(args: CiArgs) -> ExitCode {
     let _ = events.send(Event::RunStarted { tiltfile: tiltfile.clone(), start_time, status_url });
 
     let mut dispatcher_env = env.clone();
-    let mut deployments = Deployments::default();
+    let mut deployments = Deployments { docker: DockerHandle::new(args.reuse_images), ..Deployments::default() };
     if early_failure.is_none() {
         let load = LoadContext { args: &args, tiltfile: &tiltfile, events: &events, registry: &registry, start_time };
         let into = LoadInto { state: &mut state, env: &mut dispatcher_env, deployments: &mut deployments };

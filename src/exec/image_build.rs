@@ -3,7 +3,11 @@
 //!
 //! Output goes to the resource's build log as it comes. The result is an [`ImageBuildRecord`],
 //! which the dispatcher keeps (so a second resource using the same image does not rebuild it)
-//! and the reports show (ref, id, digest, duration).
+//! and the reports show (ref, id, digest, duration, built or reused).
+//!
+//! With `--reuse-images`, a `docker_build` whose inputs (stilt-docker's `BuildInputs`) match an
+//! image an earlier build left in the engine's store as `<name>:stilt-in-<digest>` is not built:
+//! that image is deployed, under its `tilt-<hash>` content tag like a fresh build.
 
 use super::dockerfile_refs::{BuiltDep, inject};
 use super::exec_msg::ExecMsg;
@@ -41,6 +45,20 @@ pub struct ImageBuildRecord {
     pub pushed_ref: Option<String>,
     /// Seconds the build took.
     pub duration_seconds: f64,
+    /// `built`, or `reused` (`--reuse-images`: an image with the same inputs was deployed).
+    pub outcome: BuildOutcome,
+    /// `<name>:stilt-in-<digest of the inputs>` (docker_build and compose builds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_ref: Option<String>,
+}
+
+/// Whether an image was built in this run or an earlier build's image was reused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BuildOutcome {
+    #[default]
+    Built,
+    Reused,
 }
 
 /// Records the push of `image` (as `pushed_ref`, with its registry digest) on each of its
@@ -73,14 +91,24 @@ impl UpdateError {
     }
 }
 
-/// One Docker connection for the whole run, made the first time a resource needs it.
+/// One Docker connection for the whole run, made the first time a resource needs it, and the
+/// run's image-reuse setting.
 #[derive(Debug, Clone, Default)]
-pub struct DockerHandle(Arc<OnceCell<DockerClient>>);
+pub struct DockerHandle {
+    client: Arc<OnceCell<DockerClient>>,
+    /// `--reuse-images`.
+    reuse_images: bool,
+}
 
 impl DockerHandle {
+    /// A handle whose `docker_build`s reuse images with unchanged inputs when `reuse_images`.
+    pub fn new(reuse_images: bool) -> Self {
+        Self { client: Arc::default(), reuse_images }
+    }
+
     /// The client, connecting (and negotiating the API version) on first use.
     pub async fn get(&self) -> Result<DockerClient, UpdateError> {
-        self.0.get_or_try_init(DockerClient::connect).await.cloned().map_err(|e| UpdateError {
+        self.client.get_or_try_init(DockerClient::connect).await.cloned().map_err(|e| UpdateError {
             message: format!("{}: is the Docker daemon running, and DOCKER_HOST right?", error_chain(&e)),
             environment: true,
         })
@@ -122,9 +150,22 @@ pub async fn build_image(
     let start = Instant::now();
     let (builder, built_ref, image_id) = match &target.build {
         ImageBuild::Docker(b) => {
+            let req = docker_request(target, b, deps);
+            let docker = env.docker.get().await?;
+            let inputs = docker.build_inputs(&req).await.map_err(|e| UpdateError::update(error_chain(&e)))?;
+            if env.docker.reuse_images
+                && let Some(reused) = reuse_local(env, &docker, &req, &inputs, start).await?
+            {
+                return Ok(reused);
+            }
             env.log(format!("Building Dockerfile for image {}", target.image_ref));
-            let built = engine_build(env, &docker_request(target, b, deps)).await?;
-            ("docker_build", built.ref_with_tag, built.id)
+            let built = docker
+                .build_with_inputs(&req, Some(inputs), |line| env.log(line))
+                .await
+                .map_err(|e| UpdateError::update(error_chain(&e)))?;
+            let mut rec = built_record(env, &target.image_ref, "docker_build", built.ref_with_tag, built.id, start);
+            rec.input_ref = Some(built.input_ref);
+            return Ok(rec);
         }
         ImageBuild::Custom(c) => {
             let (r, id) = custom_build(env, target, c, deps).await?;
@@ -132,7 +173,43 @@ pub async fn build_image(
         }
         ImageBuild::None => return Err(UpdateError::update(format!("image {} has no build", target.image_ref))),
     };
-    Ok(built(env, &target.image_ref, builder, built_ref, image_id, start))
+    Ok(built_record(env, &target.image_ref, builder, built_ref, image_id, start))
+}
+
+/// The image an earlier build with the same inputs left in the engine's store, tagged and
+/// recorded as this run's build of `req`; `None` when there is none.
+async fn reuse_local(
+    env: &BuildEnv,
+    docker: &DockerClient,
+    req: &BuildRequest,
+    inputs: &stilt_docker::BuildInputs,
+    start: Instant,
+) -> Result<Option<ImageBuildRecord>, UpdateError> {
+    let environment = |e: &dyn std::error::Error| UpdateError { message: error_chain(e), environment: true };
+    let name = ImageRef::parse(&req.image_ref).map_err(|e| UpdateError::update(e.to_string()))?.name();
+    let Some(id) = docker.local_input_image(&name, inputs).await.map_err(|e| environment(&e))? else {
+        return Ok(None);
+    };
+    let input_ref = format!("{name}:{}", inputs.tag());
+    let tag = content_tag(&id).map_err(|e| UpdateError::update(e.to_string()))?;
+    docker.tag(&id, &name, &tag).await.map_err(|e| environment(&e))?;
+    for extra in &req.extra_tags {
+        let r = ImageRef::parse(extra).map_err(|e| UpdateError::update(e.to_string()))?;
+        docker.tag(&id, &r.name(), r.tag.as_deref().unwrap_or("latest")).await.map_err(|e| environment(&e))?;
+    }
+    let built_ref = format!("{name}:{tag}");
+    env.log(format!("Reusing image {input_ref} as {built_ref} (inputs unchanged)"));
+    Ok(Some(ImageBuildRecord {
+        image: req.image_ref.clone(),
+        builder: "docker_build",
+        built_ref,
+        image_id: id,
+        digest: None,
+        pushed_ref: None,
+        duration_seconds: start.elapsed().as_secs_f64(),
+        outcome: BuildOutcome::Reused,
+        input_ref: Some(input_ref),
+    }))
 }
 
 /// Builds a compose service's own `build:` section (no `docker_build` for its image).
@@ -144,7 +221,9 @@ pub async fn build_compose_image(
     let start = Instant::now();
     env.log(format!("Building image {image} from its compose build section"));
     let b = engine_build(env, &req).await?;
-    Ok(built(env, image, "compose", b.ref_with_tag, b.id, start))
+    let mut rec = built_record(env, image, "compose", b.ref_with_tag, b.id, start);
+    rec.input_ref = Some(b.input_ref);
+    Ok(rec)
 }
 
 /// Builds `req` through the Docker Engine API, its output in the build log.
@@ -154,7 +233,7 @@ async fn engine_build(env: &BuildEnv, req: &BuildRequest) -> Result<stilt_docker
 }
 
 /// Logs the finished build of `image` and records it (not pushed yet).
-fn built(
+fn built_record(
     env: &BuildEnv,
     image: &str,
     builder: &'static str,
@@ -171,6 +250,8 @@ fn built(
         digest: None,
         pushed_ref: None,
         duration_seconds: start.elapsed().as_secs_f64(),
+        outcome: BuildOutcome::Built,
+        input_ref: None,
     }
 }
 
@@ -181,9 +262,9 @@ fn non_empty(s: &str) -> Option<String> {
 /// The Engine API request for a `docker_build`, with dependency images swapped in.
 fn docker_request(target: &ImageTarget, b: &DockerBuild, deps: &[BuiltDep]) -> BuildRequest {
     let injected = inject(&b.dockerfile_contents, deps);
-    // Keep the user's Dockerfile (and its `.dockerignore` neighbour) unless it had to change.
+    // The user's Dockerfile as it is, or (in its place) with dependency images written in.
     let (dockerfile, dockerfile_contents) = match (injected, &b.dockerfile) {
-        (Some(text), _) => (None, Some(text)),
+        (Some(text), path) => (path.clone(), Some(text)),
         (None, Some(path)) => (Some(path.clone()), None),
         (None, None) => (None, Some(b.dockerfile_contents.clone())),
     };

@@ -168,8 +168,12 @@ impl Reporter {
             out.push('\n');
         }
         for i in &t.images {
+            let verb = match i.outcome {
+                crate::exec::image_build::BuildOutcome::Built => "Built",
+                crate::exec::image_build::BuildOutcome::Reused => "Reused (inputs unchanged)",
+            };
             out.push_str(&format!(
-                "Built image {} as {} ({}, {:.1}s)\n",
+                "{verb} image {} as {} ({}, {:.1}s)\n",
                 i.image,
                 i.built_ref,
                 if i.image_id.is_empty() { "id unknown" } else { i.image_id.as_str() },

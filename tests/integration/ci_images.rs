@@ -91,12 +91,13 @@ fn a_failing_run_step_fails_the_update_naming_the_step() {
     .run();
     let _down = Down(out.dir.clone());
     out.expect_code(1);
-    // Step 3 of the user's file (the daemon counts one more: stilt's label).
-    assert!(out.stderr.contains("step 3/4 \"RUN echo boom-"), "{}", out.stderr);
-    assert!(out.stderr.contains("returned a non-zero code: 7"), "{}", out.stderr);
+    // Step 3 of the user's file, as BuildKit numbers it (no step of stilt's own), with its output.
+    assert!(out.stderr.contains("step 3/3 \"RUN echo boom-"), "{}", out.stderr);
+    assert!(out.stderr.contains("exit code: 7"), "{}", out.stderr);
+    assert!(out.stderr.contains(&format!("its output ended with:\n    boom-{u}")), "{}", out.stderr);
     let case = out.case("app:update");
     let msg = failure_message(&case.status);
-    assert!(msg.contains("failed to build image") && msg.contains("step 3/4"), "{msg}");
+    assert!(msg.contains("failed to build image") && msg.contains("step 3/3"), "{msg}");
     assert!(case.system_out.unwrap().as_str().contains(&format!("boom-{u}")), "the build log tail is in system-out");
     assert_eq!(out.report()["stilt"]["failureClass"], "UpdateFailed");
     assert!(out.case("app:runtime").status.is_skipped_case());
@@ -258,4 +259,48 @@ fn two_services_share_one_build() {
         ["one:update", "two:update"].iter().map(|t| out.stilt_target(t)["images"].as_array().map_or(0, Vec::len)).sum();
     assert_eq!(built, 1, "built once, reused by the other service");
     assert!(out.stdout.contains("already built in this run"), "{}", out.stdout);
+}
+
+/// `--reuse-images`: a second run with the same inputs deploys the first run's image instead of
+/// building; a changed input builds again. The reports say which.
+#[test]
+fn reuse_images_deploys_the_image_of_unchanged_inputs() {
+    let u = unique("reuse");
+    let tiltfile = "docker_build('stilt-it/app-UNIQ', 'app')\ndocker_compose('compose.yml', project_name='UNIQ')\n";
+    let run = |token: &str| {
+        let dockerfile = "FROM BASE\nCOPY token.txt /base.txt\nRUN echo building-UNIQ\n";
+        let out = stilt_with(
+            &u,
+            tiltfile,
+            &[("app/Dockerfile", dockerfile), ("app/token.txt", token), ("compose.yml", COMPOSE_APP)],
+        )
+        .args(&["--timeout", "90s", "--reuse-images"])
+        .run();
+        let _down = Down(out.dir.clone());
+        out.expect_code(0);
+        out
+    };
+    let first = run("one");
+    let second = run("one");
+    let third = run("two");
+    let image = |out: &crate::harness::Output| images_of(out, "app:update")[0].clone();
+    let (a, b, c) = (image(&first), image(&second), image(&third));
+    assert_eq!(a["outcome"], "built", "{a}");
+    assert_eq!(b["outcome"], "reused", "{b}");
+    assert_eq!(c["outcome"], "built", "{c}");
+    let input_ref = a["inputRef"].as_str().unwrap();
+    assert!(input_ref.starts_with(&format!("stilt-it/app-{u}:stilt-in-")), "{a}");
+    assert_eq!(b["inputRef"], a["inputRef"]);
+    assert_ne!(c["inputRef"], a["inputRef"], "a changed file is a changed input");
+    assert_eq!(b["ref"], a["ref"], "the reused image keeps its content tag");
+    assert_eq!(b["imageId"], a["imageId"]);
+    assert!(is_content_tag(b["ref"].as_str().unwrap(), &format!("stilt-it/app-{u}")));
+    let log = |out: &crate::harness::Output| format!("{}{}", out.stdout, out.stderr);
+    let (second_log, third_log) = (log(&second), log(&third));
+    assert!(second_log.contains(&format!("Reusing image {input_ref} as ")), "{second_log}");
+    assert!(second_log.contains("(inputs unchanged)"), "{second_log}");
+    assert!(!second_log.contains(&format!("building-{u}")), "nothing was built: {second_log}");
+    assert!(third_log.contains(&format!("building-{u}")), "{third_log}");
+    let case = second.case("app:update");
+    assert!(case.system_out.unwrap().as_str().contains("Reused (inputs unchanged) image"), "JUnit says reused");
 }

@@ -75,6 +75,17 @@ t_bridge_network() {
   docker network rm "$net" >/dev/null
   echo "$out"; [[ "$out" == *"inet "* ]]
 }
+# The default bridge BuildKit's RUN steps need: containers get an address on it, and nothing beyond it is
+# reachable (the containers' gateway is an address nobody has). Probed with this host's own address on another
+# interface, so a broken isolation would still send nothing off the machine.
+t_default_bridge() {
+  local out host_ip
+  docker network inspect bridge >/dev/null || { echo "no default bridge network (dockerd --bridge=none?)"; return 1; }
+  host_ip=$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | grep -v '^198\.18\.' | head -1)
+  out=$(docker run --rm -e HOST_IP="${host_ip:-127.0.0.2}" "$STILT_TEST_BASE_IMAGE" sh -c \
+    'ip -4 -o addr show eth0; ip route; ping -c1 -W1 "$HOST_IP" >/dev/null 2>&1 && echo "LEAK: reached $HOST_IP" || echo isolated')
+  echo "$out"; [[ "$out" == *"inet 198.18."* ]] && [[ "$out" == *isolated* ]]
+}
 t_registry_push_pull() {
   local ref=$STILT_TEST_REGISTRY/stilt-smoke/busybox:$NS d1 d2
   docker tag "$STILT_TEST_BASE_IMAGE" "$ref" && docker push "$ref" >/dev/null || return 1
@@ -87,6 +98,7 @@ t_registry_push_pull() {
 check "docker: Engine API answers (/_ping, /version API >= 1.41)" t_engine_api
 check "docker: build via Engine API from $STILT_TEST_BASE_IMAGE and run it" t_build_run
 check "docker: user-defined bridge network" t_bridge_network
+check "docker: default bridge (for BuildKit RUN steps), isolated" t_default_bridge
 check "registry: push to and pull from $STILT_TEST_REGISTRY" t_registry_push_pull
 
 # ---- Kubernetes ------------------------------------------------------------------------------------------------

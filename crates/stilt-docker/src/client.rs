@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
@@ -11,14 +13,19 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
+use crate::builder::{Builder, BuilderChoice, choose_builder};
+use crate::buildkit_progress::{BuildKitProgress, status_of};
 use crate::context::{ContextPlan, ContextStats, stream_tar};
 use crate::error::{BuildError, ConnectError, DockerError, PushError, Step};
+use crate::input_digest::{BuildInputs, base_images, context_digest};
 use stilt_core::image_ref::{ImageRef, content_tag};
 
 /// Where `Docker::connect_with_defaults` goes when `DOCKER_HOST` is unset.
 const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";
 
-/// The label put on every image stilt builds.
+/// The label put on every image BuildKit builds for stilt (through the build API's `labels`,
+/// which BuildKit writes into the image config; the classic builder would add a `LABEL` step
+/// for it, so classic builds do without it).
 pub const BUILD_LABEL: &str = "dev.stilt.build";
 
 /// A connected, version-negotiated Docker Engine client.
@@ -26,16 +33,13 @@ pub const BUILD_LABEL: &str = "dev.stilt.build";
 pub struct DockerClient {
     docker: Docker,
     host: String,
-}
-
-/// Which builder runs the build.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Builder {
-    /// The classic (legacy) builder: no gRPC session, plain `Step N/M` output.
-    #[default]
-    Classic,
-    /// BuildKit through bollard's session (cargo feature `buildkit`).
-    BuildKit,
+    /// The engine's API version and OS, from `/version`.
+    api_version: String,
+    os: String,
+    /// What `Builder::Auto` means here (an error: `DOCKER_BUILDKIT` is not a boolean).
+    choice: Result<BuilderChoice, String>,
+    /// The fallback to the classic builder was logged (once per client).
+    fallback_logged: Arc<AtomicBool>,
 }
 
 /// One image build, mirroring Tilt's `docker_build` (paths already resolved by the caller).
@@ -47,7 +51,8 @@ pub struct BuildRequest {
     /// The context directory.
     pub context: PathBuf,
     /// The Dockerfile (absolute, or relative to the current directory); `None` means
-    /// `<context>/Dockerfile`. Ignored when `dockerfile_contents` is set.
+    /// `<context>/Dockerfile`. With `dockerfile_contents` too, the contents are sent in this
+    /// file's place when it lies inside the context (else under a name of their own).
     pub dockerfile: Option<PathBuf>,
     pub dockerfile_contents: Option<String>,
     pub build_args: Vec<(String, String)>,
@@ -89,6 +94,8 @@ pub struct BuiltImage {
     pub id: String,
     /// `<name>:tilt-<16 hex>`: the content-addressed ref to deploy.
     pub ref_with_tag: String,
+    /// `<name>:stilt-in-<32 hex>`: the input-addressed ref (see [`BuildInputs`]).
+    pub input_ref: String,
     /// The registry (manifest) digest, known only once pushed: `None` after a build.
     pub digest: Option<String>,
 }
@@ -118,10 +125,54 @@ impl DockerClient {
     }
 
     async fn negotiate(docker: Docker, host: String) -> Result<Self, ConnectError> {
-        match docker.negotiate_version().await {
-            Ok(docker) => Ok(Self { docker, host }),
-            Err(source) => Err(ConnectError { host, source }),
+        let docker = match docker.negotiate_version().await {
+            Ok(docker) => docker,
+            Err(source) => return Err(ConnectError { host, source }),
+        };
+        let version = match docker.version().await {
+            Ok(v) => v,
+            Err(source) => return Err(ConnectError { host, source }),
+        };
+        let client = Self {
+            docker,
+            host,
+            api_version: version.api_version.unwrap_or_default(),
+            os: version.os.unwrap_or_default(),
+            choice: Ok(BuilderChoice { builder: Builder::Classic, fallback_reason: None }),
+            fallback_logged: Arc::default(),
+        };
+        Ok(client.with_buildkit_env(std::env::var("DOCKER_BUILDKIT").ok().as_deref()))
+    }
+
+    /// This client with `Builder::Auto` decided as if `DOCKER_BUILDKIT` were `value` (`connect`
+    /// reads the real variable).
+    #[must_use]
+    pub fn with_buildkit_env(mut self, value: Option<&str>) -> Self {
+        self.choice = choose_builder(value, &self.api_version, &self.os);
+        self.fallback_logged = Arc::default();
+        self
+    }
+
+    /// The builder `Builder::Auto` stands for on this engine.
+    pub fn default_builder(&self) -> Builder {
+        self.choice.as_ref().map_or(Builder::Classic, |c| c.builder)
+    }
+
+    /// The builder that runs `req`, logging (once per client) why it is not BuildKit.
+    fn resolve_builder(&self, req: &BuildRequest, log: &mut impl FnMut(&str)) -> Result<Builder, BuildError> {
+        if req.builder != Builder::Auto {
+            return Ok(req.builder);
         }
+        let choice = self
+            .choice
+            .as_ref()
+            .map_err(|reason| BuildError::InvalidRequest { image: req.image_ref.clone(), reason: reason.clone() })?;
+        if let Some(reason) = &choice.fallback_reason
+            && !self.fallback_logged.swap(true, Ordering::SeqCst)
+        {
+            log(&format!("Building with the classic Docker builder, not BuildKit: {reason}"));
+        }
+        Ok(choice.builder)
     }
 
     /// The daemon address this client talks to.
@@ -135,9 +186,57 @@ impl DockerClient {
     }
 
     /// Builds an image, streaming the context and the build output (line by line into `log`),
-    /// then tags it `<name>:tilt-<16 hex>` and with every extra tag.
-    pub async fn build(&self, req: &BuildRequest, mut log: impl FnMut(&str)) -> Result<BuiltImage, BuildError> {
+    /// then tags it `<name>:tilt-<16 hex>`, `<name>:stilt-in-<inputs>` and with every extra tag.
+    pub async fn build(&self, req: &BuildRequest, log: impl FnMut(&str)) -> Result<BuiltImage, BuildError> {
+        self.build_with_inputs(req, None, log).await
+    }
+
+    /// The inputs of `req` (see [`BuildInputs`]): reads the context once and asks the engine
+    /// for the id of each image the Dockerfile builds on.
+    pub async fn build_inputs(&self, req: &BuildRequest) -> Result<BuildInputs, BuildError> {
         let image = req.image_ref.clone();
+        let (_, plan, dockerfile) = plan_context(req)?;
+        let context = tokio::task::spawn_blocking(move || context_digest(&plan))
+            .await
+            .map_err(|e| BuildError::Context { image: image.clone(), source: std::io::Error::other(e.to_string()) })?
+            .map_err(|source| BuildError::Context { image: image.clone(), source })?;
+        let mut images = Vec::new();
+        for r in base_images(&dockerfile) {
+            // `FROM $BASE`: the build args (counted) decide; there is nothing to resolve.
+            let id = if r.contains('$') { None } else { self.image_id(&r).await.ok().flatten() };
+            images.push((r, id));
+        }
+        Ok(BuildInputs {
+            context,
+            dockerfile,
+            build_args: req.build_args.clone(),
+            target: req.target.clone(),
+            platform: req.platform.clone(),
+            network: req.network.clone(),
+            extra_hosts: req.extra_hosts.clone(),
+            labels: req.labels.clone(),
+            images,
+        })
+    }
+
+    /// The id of the image an earlier build with these `inputs` left in the engine's store
+    /// (`<name>:stilt-in-<digest>`), if any.
+    pub async fn local_input_image(&self, name: &str, inputs: &BuildInputs) -> Result<Option<String>, DockerError> {
+        self.image_id(&format!("{name}:{}", inputs.tag())).await
+    }
+
+    /// [`build`](Self::build) with the inputs already computed by [`build_inputs`](Self::build_inputs).
+    pub async fn build_with_inputs(
+        &self,
+        req: &BuildRequest,
+        inputs: Option<BuildInputs>,
+        mut log: impl FnMut(&str),
+    ) -> Result<BuiltImage, BuildError> {
+        let image = req.image_ref.clone();
+        let inputs = match inputs {
+            Some(i) => i,
+            None => self.build_inputs(req).await?,
+        };
         let name = ImageRef::parse(&req.image_ref)
             .map_err(|e| BuildError::InvalidRequest { image: image.clone(), reason: e.to_string() })?
             .name();
@@ -147,9 +246,10 @@ impl DockerClient {
             .map(|t| ImageRef::parse(t))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| BuildError::InvalidRequest { image: image.clone(), reason: format!("extra tag: {e}") })?;
-        check_builder_options(req)?;
-        let (dockerfile_name, plan) = plan_context(req)?;
-        let options = build_options(req, &dockerfile_name);
+        let builder = self.resolve_builder(req, &mut log)?;
+        check_builder_options(req, builder)?;
+        let (dockerfile_name, plan, _) = plan_context(req)?;
+        let options = build_options(req, builder, &dockerfile_name);
 
         let (body, tar_thread) = stream_tar(plan);
         // The stream (and with it the request body) is dropped before the tar thread is
@@ -171,6 +271,9 @@ impl DockerClient {
             Ok(Ok(_stats)) => {}
         }
         if let Some(message) = outcome.failure {
+            if let Some(failed) = outcome.buildkit.failed() {
+                return Err(BuildError::Failed { image, step: failed.step(), message: failed.message(&message) });
+            }
             return Err(BuildError::Failed { image, step: outcome.last_step, message: message.trim().to_string() });
         }
         let id = match (outcome.image_id, outcome.short_id) {
@@ -187,12 +290,19 @@ impl DockerClient {
 
         let tag = content_tag(&id).map_err(|_| BuildError::NoImageId { image: image.clone() })?;
         self.tag(&id, &name, &tag).await.map_err(|source| BuildError::Docker { image: image.clone(), source })?;
+        let input_tag = inputs.tag();
+        self.tag(&id, &name, &input_tag).await.map_err(|source| BuildError::Docker { image: image.clone(), source })?;
         for extra in &extra_tags {
             self.tag(&id, &extra.name(), extra.tag.as_deref().unwrap_or("latest"))
                 .await
                 .map_err(|source| BuildError::Docker { image: image.clone(), source })?;
         }
-        Ok(BuiltImage { ref_with_tag: format!("{name}:{tag}"), id, digest: None })
+        Ok(BuiltImage {
+            ref_with_tag: format!("{name}:{tag}"),
+            input_ref: format!("{name}:{input_tag}"),
+            id,
+            digest: None,
+        })
     }
 
     /// Tags `image` (id or ref) as `repo:tag`.
@@ -272,9 +382,8 @@ struct BuildOutcome {
     /// From `Successfully built <short id>` (when no `aux` id came).
     short_id: Option<String>,
     failure: Option<String>,
-    /// BuildKit vertex digest → (name, announced as started).
-    #[cfg(feature = "buildkit")]
-    vertex_names: HashMap<String, (String, bool)>,
+    /// BuildKit's progress, as log lines.
+    buildkit: BuildKitProgress,
 }
 
 impl BuildOutcome {
@@ -290,46 +399,15 @@ impl BuildOutcome {
 }
 
 impl BuildOutcome {
-    #[cfg(not(feature = "buildkit"))]
-    fn aux(&mut self, aux: Option<bollard::models::ImageId>, _log: &mut impl FnMut(&str)) {
-        if let Some(id) = aux.and_then(|a| a.id) {
-            self.image_id = Some(id);
-        }
-    }
-
-    /// BuildKit progress: a line per started step, its output, and the first step error.
-    #[cfg(feature = "buildkit")]
+    /// The image id (classic and BuildKit) or BuildKit's progress.
     fn aux(&mut self, aux: Option<bollard::models::BuildInfoAux>, log: &mut impl FnMut(&str)) {
-        use bollard::models::BuildInfoAux;
-        match aux {
-            Some(BuildInfoAux::Default(a)) => {
-                if let Some(id) = a.id {
-                    self.image_id = Some(id);
-                }
-            }
-            Some(BuildInfoAux::BuildKit(status)) => {
-                for v in status.vertexes {
-                    let first = !self.vertex_names.contains_key(&v.digest);
-                    if first || (v.started.is_some() && !self.vertex_names[&v.digest].1) {
-                        let started = v.started.is_some();
-                        self.vertex_names.insert(v.digest.clone(), (v.name.clone(), started));
-                        if started {
-                            log(&format!("{}{}", v.name, if v.cached { " (cached)" } else { "" }));
-                        }
-                    }
-                    if !v.error.is_empty() && self.failure.is_none() {
-                        self.failure = Some(format!("{:?}: {}", v.name, v.error));
-                    }
-                }
-                for l in status.logs {
-                    for line in String::from_utf8_lossy(&l.msg).lines() {
-                        if !line.trim().is_empty() {
-                            log(line);
-                        }
-                    }
-                }
-            }
-            None => {}
+        let Some(aux) = aux else { return };
+        if let Some(status) = status_of(&aux) {
+            self.buildkit.update(status, log);
+        } else if let bollard::models::BuildInfoAux::Default(a) = aux
+            && let Some(id) = a.id
+        {
+            self.image_id = Some(id);
         }
     }
 }
@@ -375,16 +453,13 @@ async fn consume_build_output(
     out
 }
 
-fn check_builder_options(req: &BuildRequest) -> Result<(), BuildError> {
+fn check_builder_options(req: &BuildRequest, builder: Builder) -> Result<(), BuildError> {
     let invalid = |reason: String| Err(BuildError::InvalidRequest { image: req.image_ref.clone(), reason });
-    if req.builder == Builder::BuildKit && !cfg!(feature = "buildkit") {
-        return invalid("BuildKit was requested but stilt-docker was built without the `buildkit` feature".into());
-    }
     for (option, values) in [("ssh", &req.ssh), ("secret", &req.secret)] {
         if values.is_empty() {
             continue;
         }
-        return invalid(if req.builder == Builder::Classic {
+        return invalid(if builder == Builder::Classic {
             format!("{option}= needs BuildKit; the classic Docker builder cannot do it")
         } else {
             format!("{option}= is not supported by stilt's BuildKit session yet")
@@ -398,33 +473,39 @@ fn check_builder_options(req: &BuildRequest) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// Validates paths and decides where the Dockerfile goes in the tar.
-fn plan_context(req: &BuildRequest) -> Result<(String, ContextPlan), BuildError> {
+/// Validates paths and decides where the Dockerfile goes in the tar: (its name there, the plan,
+/// its text).
+fn plan_context(req: &BuildRequest) -> Result<(String, ContextPlan, String), BuildError> {
     let image = || req.image_ref.clone();
     let context = &req.context;
     if !context.is_dir() {
         return Err(BuildError::ContextNotFound { image: image(), path: context.clone() });
     }
-    let (name, contents) = if let Some(text) = &req.dockerfile_contents {
-        (synthetic_dockerfile_name(), Some(text.clone().into_bytes()))
+    let in_context = req.dockerfile.as_ref().and_then(|p| relative_inside(context, p));
+    let (name, contents, text) = if let Some(text) = &req.dockerfile_contents {
+        // With a `dockerfile` inside the context, the contents are sent in its place (so
+        // BuildKit, which does not apply the sent .dockerignore, sees no extra file).
+        let name = in_context.unwrap_or_else(|| synthetic_dockerfile_name(text.as_bytes()));
+        (name, Some(text.clone().into_bytes()), text.clone())
     } else {
         let path = req.dockerfile.clone().unwrap_or_else(|| context.join("Dockerfile"));
         if !path.is_file() {
             return Err(BuildError::DockerfileNotFound { image: image(), path });
         }
+        let bytes = std::fs::read(&path).map_err(|source| BuildError::Context {
+            image: image(),
+            source: std::io::Error::new(source.kind(), format!("{}: {source}", path.display())),
+        })?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         if let Some(rel) = relative_inside(context, &path) {
-            (rel, None)
+            (rel, None, text)
         } else {
-            let bytes = std::fs::read(&path).map_err(|source| BuildError::Context {
-                image: image(),
-                source: std::io::Error::new(source.kind(), format!("{}: {source}", path.display())),
-            })?;
-            (synthetic_dockerfile_name(), Some(bytes))
+            (synthetic_dockerfile_name(&bytes), Some(bytes), text)
         }
     };
     let plan = ContextPlan::new(context, &req.ignore, &req.only, (name.clone(), contents))
         .map_err(|e| BuildError::InvalidRequest { image: image(), reason: e.to_string() })?;
-    Ok((name, plan))
+    Ok((name, plan, text))
 }
 
 /// `path` relative to `root` with `/` separators, when it lies inside it.
@@ -437,22 +518,30 @@ fn relative_inside(root: &Path, path: &Path) -> Option<String> {
     (!joined.is_empty()).then_some(joined)
 }
 
-/// A name no context file has, like the docker CLI's `.dockerfile.<random>`.
-fn synthetic_dockerfile_name() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!(".dockerfile.stilt-{:x}{:x}", std::process::id(), nanos)
+/// A name no context file has, like the docker CLI's `.dockerfile.<random>`, but derived from
+/// the Dockerfile's bytes: the same Dockerfile gives the same context, so BuildKit's cache for
+/// `COPY .` and the input digest stay the same from build to build.
+fn synthetic_dockerfile_name(contents: &[u8]) -> String {
+    format!(".dockerfile.stilt-{}", &blake3::hash(contents).to_hex()[..16])
 }
 
-fn build_options(req: &BuildRequest, dockerfile: &str) -> BuildImageOptions {
+/// A unique BuildKit session id.
+fn session_id() -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("stilt-{:x}{:x}", std::process::id(), nanos)
+}
+
+fn build_options(req: &BuildRequest, builder: Builder, dockerfile: &str) -> BuildImageOptions {
     let mut labels: HashMap<String, String> = req.labels.iter().cloned().collect();
-    labels.insert(BUILD_LABEL.into(), "1".into());
-    #[allow(unused_mut)]
+    if builder == Builder::BuildKit {
+        labels.insert(BUILD_LABEL.into(), "1".into());
+    }
     let mut options = BuildImageOptions {
         dockerfile: dockerfile.to_string(),
         rm: true,
         forcerm: true,
         nocache: req.no_cache,
-        labels: Some(labels),
+        labels: (!labels.is_empty()).then_some(labels),
         buildargs: (!req.build_args.is_empty()).then(|| req.build_args.iter().cloned().collect()),
         target: req.target.clone().unwrap_or_default(),
         networkmode: req.network.clone(),
@@ -462,10 +551,9 @@ fn build_options(req: &BuildRequest, dockerfile: &str) -> BuildImageOptions {
         platform: req.platform.clone().unwrap_or_default(),
         ..BuildImageOptions::default()
     };
-    #[cfg(feature = "buildkit")]
-    if req.builder == Builder::BuildKit {
+    if builder == Builder::BuildKit {
         options.version = bollard::query_parameters::BuilderVersion::BuilderBuildKit;
-        options.session = Some(synthetic_dockerfile_name().replace(".dockerfile.", ""));
+        options.session = Some(session_id());
     }
     options
 }

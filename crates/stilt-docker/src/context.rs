@@ -39,8 +39,9 @@ pub struct ContextStats {
 }
 
 impl ContextPlan {
-    /// `dockerfile`: where the daemon reads the Dockerfile — either a path inside the context
-    /// (relative, `/`-separated; read from disk) or a synthetic name with its contents.
+    /// `dockerfile`: where the daemon reads the Dockerfile — a path inside the context
+    /// (relative, `/`-separated), read from disk (`None`) or sent with these contents instead,
+    /// or a synthetic name with its contents.
     pub(crate) fn new(
         root: &Path,
         ignore: &[String],
@@ -60,7 +61,9 @@ impl ContextPlan {
         };
         let mut always = Vec::new();
         let (df_name, df_contents) = dockerfile;
-        if df_contents.is_some() {
+        // Contents for a path the context has replace that file (image dependencies written
+        // into the user's Dockerfile); contents under a name it does not have are hidden.
+        if df_contents.is_some() && !root.join(&df_name).exists() {
             // Like the docker CLI with a Dockerfile from outside the context: send it under a
             // unique name and list that name in the .dockerignore we send, so the daemon drops
             // it from the context after reading it (COPY . never sees it).
@@ -92,34 +95,39 @@ impl ContextPlan {
         let mut tar = tar::Builder::new(out);
         tar.follow_symlinks(false);
         let mut stats = ContextStats::default();
-        for (name, contents) in &self.always {
-            if let Some(bytes) = contents {
+        self.visit(&mut |entry| match entry {
+            Entry::Synthetic { name, bytes } => {
                 let mut h = tar::Header::new_gnu();
                 h.set_entry_type(tar::EntryType::Regular);
                 h.set_mode(0o644);
                 h.set_size(bytes.len() as u64);
                 h.set_mtime(0);
-                tar.append_data(&mut h, name, bytes.as_slice())?;
+                tar.append_data(&mut h, name, bytes)?;
                 stats.files += 1;
                 stats.bytes += bytes.len() as u64;
-            } else {
-                let path = self.root.join(name);
-                let meta = fs::metadata(&path).map_err(|e| annotate(&e, &path))?;
-                append_entry(&mut tar, &path, name, &meta, &mut stats)?;
+                Ok(())
             }
-        }
-        self.walk(&mut tar, &self.root, "", &mut stats)?;
+            Entry::Disk { rel, path, meta } => append_entry(&mut tar, path, rel, meta, &mut stats),
+        })?;
         let out = tar.into_inner()?;
         Ok((out, stats))
     }
 
-    fn walk<W: Write>(
-        &self,
-        tar: &mut tar::Builder<W>,
-        dir: &Path,
-        rel_dir: &str,
-        stats: &mut ContextStats,
-    ) -> io::Result<()> {
+    /// Every entry sent, in the tar's order: the `always` entries, then the walk.
+    pub(crate) fn visit(&self, f: &mut dyn FnMut(Entry<'_>) -> io::Result<()>) -> io::Result<()> {
+        for (name, contents) in &self.always {
+            if let Some(bytes) = contents {
+                f(Entry::Synthetic { name, bytes })?;
+            } else {
+                let path = self.root.join(name);
+                let meta = fs::metadata(&path).map_err(|e| annotate(&e, &path))?;
+                f(Entry::Disk { rel: name, path: &path, meta: &meta })?;
+            }
+        }
+        self.walk(&self.root, "", f)
+    }
+
+    fn walk(&self, dir: &Path, rel_dir: &str, f: &mut dyn FnMut(Entry<'_>) -> io::Result<()>) -> io::Result<()> {
         let mut entries = fs::read_dir(dir)
             .map_err(|e| annotate(&e, dir))?
             .collect::<Result<Vec<_>, _>>()
@@ -141,17 +149,25 @@ impl ContextPlan {
             let meta = fs::symlink_metadata(&path).map_err(|e| annotate(&e, &path))?;
             if self.excluded(&rel) {
                 if meta.is_dir() && !self.can_skip_dir(&rel) {
-                    self.walk(tar, &path, &rel, stats)?;
+                    self.walk(&path, &rel, f)?;
                 }
                 continue;
             }
-            append_entry(tar, &path, &rel, &meta, stats)?;
+            f(Entry::Disk { rel: &rel, path: &path, meta: &meta })?;
             if meta.is_dir() {
-                self.walk(tar, &path, &rel, stats)?;
+                self.walk(&path, &rel, f)?;
             }
         }
         Ok(())
     }
+}
+
+/// One entry of the context.
+pub(crate) enum Entry<'a> {
+    /// Bytes stilt makes up (a Dockerfile from outside the context, the `.dockerignore` naming it).
+    Synthetic { name: &'a str, bytes: &'a [u8] },
+    /// A file, directory or symlink of the context directory.
+    Disk { rel: &'a str, path: &'a Path, meta: &'a fs::Metadata },
 }
 
 fn annotate(e: &io::Error, path: &Path) -> io::Error {

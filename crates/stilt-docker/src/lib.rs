@@ -1,5 +1,5 @@
-//! stilt's Docker Engine executor: image builds through the Engine API (classic builder by
-//! default, BuildKit behind the `buildkit` feature) with the context streamed as a tar,
+//! stilt's Docker Engine executor: image builds through the Engine API (BuildKit whenever the
+//! engine has it, else the classic builder) with the context streamed as a tar,
 //! content-addressed tags, push, and Tilt's registry-rewriting rules.
 //!
 //! ```text
@@ -9,17 +9,25 @@
 //! docker.push(&built.ref_with_tag, |l| println!("{l}")).await?;
 //! ```
 
+mod builder;
+mod buildkit_progress;
 mod client;
 pub mod compose;
 mod context;
 mod error;
 pub mod ignore;
+mod input_digest;
+pub mod registry_lookup;
 
-pub use client::{BUILD_LABEL, BuildRequest, Builder, BuiltImage, DockerClient, PushedImage};
+pub use builder::{Builder, BuilderChoice, choose_builder};
+pub use buildkit_progress::FailedVertex;
+pub use client::{BUILD_LABEL, BuildRequest, BuiltImage, DockerClient, PushedImage};
 pub use compose::{ComposeError, ComposeProject, ServiceSpec};
 pub use context::{ContextPlan, ContextStats};
 pub use error::{BuildError, ConnectError, DockerError, PushError, Step};
 pub use ignore::{PatternError, PatternMatcher};
+pub use input_digest::{BuildInputs, INPUT_TAG_PREFIX, base_images};
+pub use registry_lookup::RegistryLookup;
 pub use stilt_core::image_ref::{
     ImageRef, RefError, TAG_PREFIX, content_tag, escape_name, replace_registry, replace_registry_name,
     single_name_content_tag,

@@ -29,13 +29,30 @@ async fn build(
     (res, lines)
 }
 
+/// A log line without BuildKit's `#N ` vertex prefix.
+fn output(line: &str) -> &str {
+    let l = line.trim();
+    match l.strip_prefix('#').and_then(|r| r.split_once(' ')) {
+        Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => rest.trim(),
+        _ => l,
+    }
+}
+
 fn has_line(lines: &[String], want: &str) -> bool {
-    lines.iter().any(|l| l.trim() == want)
+    lines.iter().any(|l| output(l) == want)
 }
 
 /// The `/ctx/...` paths a `RUN find /ctx | sort` step printed.
 fn listed(lines: &[String]) -> Vec<String> {
-    lines.iter().map(|l| l.trim().to_string()).filter(|l| l.starts_with("/ctx")).collect()
+    lines.iter().map(|l| output(l).to_string()).filter(|l| l.starts_with("/ctx")).collect()
+}
+
+/// The `created_by` of each history entry the build added on top of the base image.
+async fn added_history(docker: &DockerClient, id: &str) -> Vec<String> {
+    let base = docker.bollard().image_history(&base()).await.unwrap().len();
+    let mut h = docker.bollard().image_history(id).await.unwrap();
+    h.reverse(); // oldest first
+    h.into_iter().skip(base).map(|e| e.created_by).collect()
 }
 
 #[tokio::test]
@@ -51,30 +68,104 @@ async fn builds_with_copy_run_arg_labels_and_content_tag() {
         ),
     );
     write(dir.path(), "hello.txt", "hello-from-context\n");
-    let mut req = BuildRequest::new("stilt-docker-test/basic", dir.path());
-    req.build_args = vec![("GREETING".into(), "howdy".into())];
-    req.labels = vec![("team".into(), "stilt".into())];
-    req.extra_tags = vec!["stilt-docker-test/basic:extra".into()];
+    for builder in [Builder::Auto, Builder::Classic] {
+        let mut req = BuildRequest::new("stilt-docker-test/basic", dir.path());
+        req.build_args = vec![("GREETING".into(), "howdy".into())];
+        req.labels = vec![("team".into(), "stilt".into())];
+        req.extra_tags = vec!["stilt-docker-test/basic:extra".into()];
+        req.builder = builder;
 
-    let (res, lines) = build(&docker, &req).await;
-    let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
-    assert!(lines.iter().any(|l| l.starts_with("Step 1/6 : FROM ")), "{lines:#?}");
-    assert!(has_line(&lines, "greeting=howdy"), "{lines:#?}");
-    assert!(has_line(&lines, "hello-from-context"), "{lines:#?}");
+        let (res, lines) = build(&docker, &req).await;
+        let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+        if builder == Builder::Classic {
+            // The classic builder turns `labels` into a LABEL step: step 5 of 5.
+            assert!(lines.iter().any(|l| l.starts_with("Step 1/5 : FROM ")), "{lines:#?}");
+        } else {
+            assert_eq!(docker.default_builder(), Builder::BuildKit, "the test engine supports BuildKit");
+            assert!(
+                lines.iter().any(|l| l.starts_with('#') && l.ends_with("] FROM docker.io/stilt-test/busybox:latest")),
+                "{lines:#?}"
+            );
+            assert!(lines.iter().any(|l| l.starts_with('#') && l.contains(" DONE ")), "{lines:#?}");
+        }
+        assert!(has_line(&lines, "greeting=howdy"), "{lines:#?}");
+        assert!(has_line(&lines, "hello-from-context"), "{lines:#?}");
 
-    assert!(built.id.starts_with("sha256:"), "{built:?}");
-    assert_eq!(built.ref_with_tag, format!("stilt-docker-test/basic:tilt-{}", &built.id[7..23]));
-    assert_eq!(built.digest, None);
-    assert!(docker.image_exists(&built.ref_with_tag).await.unwrap());
-    assert!(docker.image_exists("stilt-docker-test/basic:extra").await.unwrap());
+        assert!(built.id.starts_with("sha256:"), "{built:?}");
+        assert_eq!(built.ref_with_tag, format!("stilt-docker-test/basic:tilt-{}", &built.id[7..23]));
+        assert!(built.input_ref.starts_with("stilt-docker-test/basic:stilt-in-"), "{built:?}");
+        assert_eq!(built.digest, None);
+        assert!(docker.image_exists(&built.ref_with_tag).await.unwrap());
+        assert!(docker.image_exists(&built.input_ref).await.unwrap());
+        assert!(docker.image_exists("stilt-docker-test/basic:extra").await.unwrap());
 
-    let inspect = docker.bollard().inspect_image(&built.id).await.unwrap();
-    let labels = inspect.config.unwrap().labels.unwrap();
-    assert_eq!(labels.get("dev.stilt.build").map(String::as_str), Some("1"));
-    assert_eq!(labels.get("team").map(String::as_str), Some("stilt"));
+        let inspect = docker.bollard().inspect_image(&built.id).await.unwrap();
+        let labels = inspect.config.unwrap().labels.unwrap();
+        let stilt_label = (builder != Builder::Classic).then_some("1");
+        assert_eq!(labels.get("dev.stilt.build").map(String::as_str), stilt_label, "{builder:?}");
+        assert_eq!(labels.get("team").map(String::as_str), Some("stilt"));
 
-    docker.remove_image(&built.id).await.unwrap();
-    assert!(!docker.image_exists(&built.ref_with_tag).await.unwrap());
+        docker.remove_image(&built.id).await.unwrap();
+        assert!(!docker.image_exists(&built.ref_with_tag).await.unwrap());
+    }
+}
+
+/// Labels go through the build API: BuildKit writes them into the image config, so the
+/// image's history has exactly the Dockerfile's steps. (The classic builder would add a
+/// `LABEL` step for them, so stilt puts no label of its own on classic builds.)
+#[tokio::test]
+async fn no_extra_dockerfile_steps() {
+    let docker = docker().await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Dockerfile", &format!("FROM {}\nCOPY a.txt /a.txt\nRUN cat /a.txt\n", base()));
+    write(dir.path(), "a.txt", "a\n");
+    for builder in [Builder::BuildKit, Builder::Classic] {
+        let mut req = BuildRequest::new("stilt-docker-test/history", dir.path());
+        req.builder = builder;
+        let (res, lines) = build(&docker, &req).await;
+        let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+        let added = added_history(&docker, &built.id).await;
+        assert_eq!(added.len(), 2, "{builder:?}: {added:#?}");
+        assert!(added[0].contains("COPY") && added[0].contains("/a.txt"), "{builder:?}: {added:#?}");
+        assert!(added[1].contains("cat /a.txt"), "{builder:?}: {added:#?}");
+        assert!(!added.iter().any(|h| h.contains("LABEL")), "{builder:?}: {added:#?}");
+        let labels =
+            docker.bollard().inspect_image(&built.id).await.unwrap().config.unwrap().labels.unwrap_or_default();
+        let want = (builder == Builder::BuildKit).then_some("1");
+        assert_eq!(labels.get("dev.stilt.build").map(String::as_str), want, "{builder:?}");
+        docker.remove_image(&built.id).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn docker_buildkit_0_falls_back_to_classic_and_says_so_once() {
+    let docker = docker().await.with_buildkit_env(Some("0"));
+    assert_eq!(docker.default_builder(), Builder::Classic);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Dockerfile", &format!("FROM {}\nRUN echo classic-run\n", base()));
+    let req = BuildRequest::new("stilt-docker-test/fallback", dir.path());
+    let mut all = Vec::new();
+    for _ in 0..2 {
+        let (res, lines) = build(&docker, &req).await;
+        let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+        assert!(lines.iter().any(|l| l.starts_with("Step 2/2 : RUN echo classic-run")), "{lines:#?}");
+        docker.remove_image(&built.id).await.unwrap();
+        all.extend(lines);
+    }
+    let notes: Vec<_> = all.iter().filter(|l| l.contains("classic Docker builder")).collect();
+    assert_eq!(
+        notes,
+        ["Building with the classic Docker builder, not BuildKit: DOCKER_BUILDKIT=0 asks for the classic builder"],
+        "{all:#?}"
+    );
+
+    let bad = docker.with_buildkit_env(Some("maybe"));
+    let (res, _) = build(&bad, &req).await;
+    assert_eq!(
+        res.unwrap_err().to_string(),
+        "failed to build image \"stilt-docker-test/fallback\": DOCKER_BUILDKIT environment variable expects \
+         boolean value: invalid syntax \"maybe\""
+    );
 }
 
 fn ignore_fixture(root: &Path) {
@@ -158,38 +249,71 @@ async fn tilt_ignore_and_only() {
 #[tokio::test]
 async fn dockerfile_contents_and_dockerfile_outside_the_context() {
     let docker = docker().await;
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = dir.path().join("ctx");
-    write(&ctx, "a.txt", "a");
     let text = format!("FROM {}\nCOPY . /ctx\nRUN find /ctx | sort\n", base());
+    let synthetic = format!("/ctx/.dockerfile.stilt-{}", &blake3_hex(&text)[..16]);
+    for builder in [Builder::Classic, Builder::BuildKit] {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = dir.path().join("ctx");
+        write(&ctx, "a.txt", "a");
+        // The classic builder drops the synthetic Dockerfile and the .dockerignore naming it;
+        // Engine 20.10's BuildKit applies no .dockerignore to an uploaded context, so they stay.
+        let hidden: Vec<String> = if builder == Builder::Classic {
+            vec!["/ctx".into(), "/ctx/a.txt".into()]
+        } else {
+            vec!["/ctx".into(), synthetic.clone(), "/ctx/.dockerignore".into(), "/ctx/a.txt".into()]
+        };
 
-    let mut req = BuildRequest::new("stilt-docker-test/contents", &ctx);
-    req.dockerfile_contents = Some(text.clone());
-    let (res, lines) = build(&docker, &req).await;
-    let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
-    // The synthetic Dockerfile and the .dockerignore naming it are dropped by the daemon.
-    assert_eq!(listed(&lines), ["/ctx", "/ctx/a.txt"], "{lines:#?}");
-    docker.remove_image(&built.id).await.unwrap();
+        let mut req = BuildRequest::new("stilt-docker-test/contents", &ctx);
+        req.builder = builder;
+        req.dockerfile_contents = Some(text.clone());
+        let (res, lines) = build(&docker, &req).await;
+        let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+        assert_eq!(listed(&lines), hidden, "{builder:?}: {lines:#?}");
+        docker.remove_image(&built.id).await.unwrap();
 
-    write(dir.path(), "build/Dockerfile.dev", &text);
-    let mut req = BuildRequest::new("stilt-docker-test/outside", &ctx);
-    req.dockerfile = Some(dir.path().join("build/Dockerfile.dev"));
-    let (res, lines) = build(&docker, &req).await;
-    let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
-    assert_eq!(listed(&lines), ["/ctx", "/ctx/a.txt"], "{lines:#?}");
-    docker.remove_image(&built.id).await.unwrap();
+        write(dir.path(), "build/Dockerfile.dev", &text);
+        let mut req = BuildRequest::new("stilt-docker-test/outside", &ctx);
+        req.builder = builder;
+        req.dockerfile = Some(dir.path().join("build/Dockerfile.dev"));
+        let (res, lines) = build(&docker, &req).await;
+        let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+        assert_eq!(listed(&lines), hidden, "{builder:?}: {lines:#?}");
+        docker.remove_image(&built.id).await.unwrap();
 
-    // A Dockerfile in a subdirectory of the context, excluded by .dockerignore: still used.
-    write(&ctx, "docker/app.Dockerfile", &text);
-    write(&ctx, ".dockerignore", "docker\n");
-    let mut req = BuildRequest::new("stilt-docker-test/subdir", &ctx);
-    req.dockerfile = Some(ctx.join("docker/app.Dockerfile"));
-    let (res, lines) = build(&docker, &req).await;
-    let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
-    // The daemon drops the Dockerfile (listed in .dockerignore) after reading it; its empty
-    // parent directory stays, exactly as with `docker build -f docker/app.Dockerfile .`.
-    assert_eq!(listed(&lines), ["/ctx", "/ctx/.dockerignore", "/ctx/a.txt", "/ctx/docker"], "{lines:#?}");
-    docker.remove_image(&built.id).await.unwrap();
+        // Contents for a Dockerfile inside the context (image dependencies written in): sent in
+        // its place, so no extra file on either builder.
+        write(&ctx, "Dockerfile", "FROM nothing-to-see\n");
+        let mut req = BuildRequest::new("stilt-docker-test/replaced", &ctx);
+        req.builder = builder;
+        req.dockerfile = Some(ctx.join("Dockerfile"));
+        req.dockerfile_contents = Some(text.clone());
+        let (res, lines) = build(&docker, &req).await;
+        let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+        assert_eq!(listed(&lines), ["/ctx", "/ctx/Dockerfile", "/ctx/a.txt"], "{builder:?}: {lines:#?}");
+        docker.remove_image(&built.id).await.unwrap();
+        std::fs::remove_file(ctx.join("Dockerfile")).unwrap();
+
+        // A Dockerfile in a subdirectory of the context, excluded by .dockerignore: still used.
+        write(&ctx, "docker/app.Dockerfile", &text);
+        write(&ctx, ".dockerignore", "docker\n");
+        let mut req = BuildRequest::new("stilt-docker-test/subdir", &ctx);
+        req.builder = builder;
+        req.dockerfile = Some(ctx.join("docker/app.Dockerfile"));
+        let (res, lines) = build(&docker, &req).await;
+        let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+        // The classic builder drops the Dockerfile (listed in .dockerignore) after reading it;
+        // its empty parent directory stays, exactly as with `docker build -f docker/app.Dockerfile .`.
+        let mut want = vec!["/ctx", "/ctx/.dockerignore", "/ctx/a.txt", "/ctx/docker"];
+        if builder == Builder::BuildKit {
+            want.push("/ctx/docker/app.Dockerfile");
+        }
+        assert_eq!(listed(&lines), want, "{builder:?}: {lines:#?}");
+        docker.remove_image(&built.id).await.unwrap();
+    }
+}
+
+fn blake3_hex(text: &str) -> String {
+    blake3::hash(text.as_bytes()).to_hex().to_string()
 }
 
 #[tokio::test]
@@ -268,16 +392,17 @@ async fn dockerfile_syntax_error_is_reported() {
 }
 
 #[tokio::test]
-async fn failing_run_names_the_step() {
+async fn failing_run_names_the_step_classic() {
     let docker = docker().await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "Dockerfile", &format!("FROM {}\nRUN echo before\nRUN false\nRUN echo never\n", base()));
-    let req = BuildRequest::new("stilt-docker-test/bad", dir.path());
+    let mut req = BuildRequest::new("stilt-docker-test/bad", dir.path());
+    req.builder = Builder::Classic;
     let (res, lines) = build(&docker, &req).await;
     let err = res.unwrap_err();
     assert_eq!(
         err.to_string(),
-        "failed to build image \"stilt-docker-test/bad\": step 3/5 \"RUN false\": \
+        "failed to build image \"stilt-docker-test/bad\": step 3/4 \"RUN false\": \
          The command '/bin/sh -c false' returned a non-zero code: 1",
         "{lines:#?}"
     );
@@ -300,6 +425,7 @@ async fn classic_builder_refuses_ssh_and_secret() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "Dockerfile", &format!("FROM {}\n", base()));
     let mut req = BuildRequest::new("stilt-docker-test/bad", dir.path());
+    req.builder = Builder::Classic;
     req.ssh = vec!["default".into()];
     let (res, _) = build(&docker, &req).await;
     assert_eq!(
@@ -311,12 +437,13 @@ async fn classic_builder_refuses_ssh_and_secret() {
     req.secret = vec!["id=x,src=/dev/null".into()];
     let (res, _) = build(&docker, &req).await;
     assert!(res.unwrap_err().to_string().contains("secret= needs BuildKit"));
-    if !cfg!(feature = "buildkit") {
-        req.secret.clear();
-        req.builder = Builder::BuildKit;
-        let (res, _) = build(&docker, &req).await;
-        assert!(res.unwrap_err().to_string().contains("without the `buildkit` feature"));
-    }
+    // bollard's build session serves no secrets or ssh agent: refused clearly under BuildKit too.
+    req.builder = Builder::Auto;
+    let (res, _) = build(&docker, &req).await;
+    assert_eq!(
+        res.unwrap_err().to_string(),
+        "failed to build image \"stilt-docker-test/bad\": secret= is not supported by stilt's BuildKit session yet"
+    );
 }
 
 #[tokio::test]
@@ -427,9 +554,8 @@ async fn push_to_a_port_where_nothing_listens_is_a_clear_error() {
     docker.remove_image(&built.id).await.unwrap();
 }
 
-#[tokio::test]
-async fn registry_answering_403_is_a_clear_error() {
-    let docker = docker().await;
+/// A registry on 127.0.0.1 that answers 403 DENIED to everything: its port.
+fn denying_registry() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -445,6 +571,13 @@ async fn registry_answering_403_is_a_clear_error() {
             );
         }
     });
+    port
+}
+
+#[tokio::test]
+async fn registry_answering_403_is_a_clear_error() {
+    let docker = docker().await;
+    let port = denying_registry();
     let name = format!("127.0.0.1:{port}/stilt-docker-test/denied");
     let built = small_image(&docker, &name).await;
     let err = docker.push(&built.ref_with_tag, |_| {}).await.unwrap_err();
@@ -455,27 +588,99 @@ async fn registry_answering_403_is_a_clear_error() {
     docker.remove_image(&built.id).await.unwrap();
 }
 
-/// BuildKit through bollard's session (only with `--features buildkit`). This daemon has no
-/// default bridge, so RUN steps need `network: none` under BuildKit (crates.md §4.2).
-#[cfg(feature = "buildkit")]
+/// BuildKit (the default) on the engine's default network: RUN steps run, their output is in the
+/// log as `#N` lines, and a failing RUN is named with its output.
 #[tokio::test]
-async fn buildkit_builds_and_names_the_failing_step() {
+async fn buildkit_builds_and_names_the_failing_step_with_its_output() {
     let docker = docker().await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "Dockerfile", &format!("FROM {}\nCOPY a.txt /a.txt\nRUN cat /a.txt\n", base()));
     write(dir.path(), "a.txt", "from-buildkit\n");
-    let mut req = BuildRequest::new("stilt-docker-test/buildkit", dir.path());
-    req.builder = Builder::BuildKit;
-    req.network = Some("none".into());
+    let req = BuildRequest::new("stilt-docker-test/buildkit", dir.path());
     let (res, lines) = build(&docker, &req).await;
     let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
-    assert!(lines.iter().any(|l| l.contains("from-buildkit")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.starts_with('#') && l.ends_with(" from-buildkit")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.starts_with('#') && l.ends_with("[3/3] RUN cat /a.txt")), "{lines:#?}");
     assert!(built.ref_with_tag.starts_with("stilt-docker-test/buildkit:tilt-"));
     docker.remove_image(&built.id).await.unwrap();
 
-    write(dir.path(), "Dockerfile", &format!("FROM {}\nRUN false\n", base()));
+    write(
+        dir.path(),
+        "Dockerfile",
+        &format!("FROM {}\nRUN echo before\nRUN echo oops-on-stderr >&2 && false\nRUN echo never\n", base()),
+    );
     let (res, lines) = build(&docker, &req).await;
-    let msg = res.unwrap_err().to_string();
+    let err = res.unwrap_err();
+    let msg = err.to_string();
     println!("{msg}");
-    assert!(msg.contains("RUN false"), "{msg}\n{lines:#?}");
+    assert!(matches!(err, BuildError::Failed { step: Some(_), .. }), "{err:?}");
+    assert!(
+        msg.starts_with(
+            "failed to build image \"stilt-docker-test/buildkit\": step 3/4 \"RUN echo oops-on-stderr >&2 && false\": "
+        ),
+        "{msg}\n{lines:#?}"
+    );
+    assert!(msg.contains("exit code: 1"), "{msg}");
+    assert!(msg.ends_with("its output ended with:\n    oops-on-stderr"), "{msg}");
+    assert!(has_line(&lines, "before"), "{lines:#?}");
+    assert!(!has_line(&lines, "never"), "{lines:#?}");
+}
+
+// ---------------------------------------------------------------- input-addressed tags
+
+#[tokio::test]
+async fn input_tag_is_stable_and_follows_the_inputs() {
+    let docker = docker().await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Dockerfile", &format!("FROM {}\nCOPY . /ctx\n", base()));
+    write(dir.path(), "a.txt", "a");
+    write(dir.path(), ".dockerignore", "*.log\n");
+    let req = BuildRequest::new("stilt-docker-test/inputs", dir.path());
+    let inputs = docker.build_inputs(&req).await.unwrap();
+    let base_id = docker.image_id(&base()).await.unwrap();
+    assert_eq!(inputs.images, [(base(), base_id)], "the base image counts by its id");
+    assert_eq!(docker.local_input_image("stilt-docker-test/inputs", &inputs).await.unwrap(), None);
+
+    let (res, lines) = build(&docker, &req).await;
+    let built = res.unwrap_or_else(|e| panic!("{e}\n{}", lines.join("\n")));
+    assert_eq!(built.input_ref, format!("stilt-docker-test/inputs:{}", inputs.tag()));
+    let found = docker.local_input_image("stilt-docker-test/inputs", &inputs).await.unwrap();
+    assert_eq!(found.as_deref(), Some(built.id.as_str()));
+
+    write(dir.path(), "debug.log", "ignored");
+    assert_eq!(docker.build_inputs(&req).await.unwrap().tag(), inputs.tag(), "ignored files do not count");
+    write(dir.path(), "a.txt", "b");
+    let changed = docker.build_inputs(&req).await.unwrap();
+    assert_ne!(changed.tag(), inputs.tag());
+    assert_eq!(docker.local_input_image("stilt-docker-test/inputs", &changed).await.unwrap(), None);
+    docker.remove_image(&built.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn registry_lookup_of_input_tags() {
+    use stilt_docker::RegistryLookup;
+    use stilt_docker::registry_lookup::lookup;
+    let docker = docker().await;
+    let registry = env("STILT_TEST_REGISTRY");
+    let name = format!("{registry}/stilt-docker-test/lookup-{}", std::process::id());
+    let built = small_image(&docker, &name).await;
+    assert_eq!(lookup(&built.input_ref).await, RegistryLookup::NotFound);
+    docker.push(&built.input_ref, |_| {}).await.unwrap();
+    assert_eq!(lookup(&built.input_ref).await, RegistryLookup::Found { image_id: built.id.clone() });
+    assert_eq!(lookup(&format!("{name}:stilt-in-0000")).await, RegistryLookup::NotFound);
+    docker.remove_image(&built.id).await.unwrap();
+
+    // Nothing listening, a registry that refuses, a registry elsewhere: unavailable, never found.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let refused = lookup(&format!("127.0.0.1:{port}/x:stilt-in-1")).await;
+    assert!(matches!(&refused, RegistryLookup::Unavailable(m) if m.contains("refused")), "{refused:?}");
+    let port = denying_registry();
+    let denied = lookup(&format!("127.0.0.1:{port}/x:stilt-in-1")).await;
+    assert_eq!(
+        denied,
+        RegistryLookup::Unavailable(format!(
+            "registry 127.0.0.1:{port} answered \"HTTP/1.1 403 Forbidden\": stilt test registry is read-only"
+        ))
+    );
+    assert!(matches!(lookup("gcr.io/p/x:stilt-in-1").await, RegistryLookup::Unavailable(_)));
 }

@@ -1,13 +1,13 @@
 //! Benchmark driver for `scripts/bench-docker`: one build through stilt-docker, timed.
 //!
-//! `stilt-docker-bench CONTEXT [--image NAME] [--dockerfile PATH] [--no-cache] [-v]`
+//! `stilt-docker-bench CONTEXT [--image NAME] [--dockerfile PATH] [--no-cache] [--builder classic|buildkit] [-v]`
 //! prints `image=<ref> id=<id> seconds=<wall>` on stdout; build output goes to stderr with `-v`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use stilt_docker::{BuildRequest, DockerClient};
+use stilt_docker::{BuildRequest, Builder, DockerClient};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,12 +17,23 @@ async fn main() -> ExitCode {
     let mut dockerfile = None;
     let mut no_cache = false;
     let mut verbose = false;
+    let mut builder = Builder::Auto;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--image" => image = args.next().unwrap_or_default(),
             "--dockerfile" => dockerfile = args.next().map(PathBuf::from),
             "--no-cache" => no_cache = true,
             "-v" => verbose = true,
+            "--builder" => {
+                builder = match args.next().as_deref() {
+                    Some("classic") => Builder::Classic,
+                    Some("buildkit") => Builder::BuildKit,
+                    _ => {
+                        eprintln!("--builder takes classic or buildkit");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             _ if context.is_none() => context = Some(PathBuf::from(a)),
             _ => {
                 eprintln!("usage: stilt-docker-bench CONTEXT [--image NAME] [--dockerfile PATH] [--no-cache] [-v]");
@@ -44,6 +55,7 @@ async fn main() -> ExitCode {
     let mut req = BuildRequest::new(image, context);
     req.dockerfile = dockerfile;
     req.no_cache = no_cache;
+    req.builder = builder;
     let start = Instant::now();
     match docker
         .build(&req, |l| {
