@@ -15,4 +15,5 @@ mod harness;
 mod k8s_env;
 mod signals;
 mod status_api;
+mod tilt_cli;
 mod tiltfile_result;

@@ -1,0 +1,328 @@
+//! Real Tilt's CLI (v0.37.6, built by scripts/install-ci-tools) against a running `stilt ci`:
+//! `tilt get`/`describe` find stilt through the `tilt-<port>` entry stilt writes into Tilt's
+//! client config, `tilt logs` reads the run's log over `/ws/view`, and the
+//! `--output-snapshot-on-exit` file loads with Tilt's own snapshot types and log store
+//! (tilt-snapshot-check). Each test gets its own `TILT_DEV_DIR`, so nothing touches `~/.tilt-dev`.
+//!
+//! Without the tilt binary these tests say so and pass, unless `STILT_CI_TOOLS_REQUIRED=1`,
+//! where they fail.
+
+use crate::harness::{Stilt, free_port, wait_for_file};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const TILT_VERSION: &str = "v0.37.6";
+
+fn tool_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("STILT_TILT_DIR") {
+        return PathBuf::from(d);
+    }
+    let cache = std::env::var("XDG_CACHE_HOME")
+        .map_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache"), PathBuf::from);
+    cache.join("stilt").join(format!("tilt-{TILT_VERSION}"))
+}
+
+/// `(tilt, tilt-snapshot-check)`, or `None` (after saying why) when missing and not required.
+fn tools() -> Option<(PathBuf, PathBuf)> {
+    let bin = tool_dir().join("bin");
+    let (tilt, check) = (bin.join("tilt"), bin.join("tilt-snapshot-check"));
+    if tilt.is_file() && check.is_file() {
+        return Some((tilt, check));
+    }
+    let msg = format!("tilt {TILT_VERSION} is not built in {}; run scripts/install-ci-tools", bin.display());
+    assert!(std::env::var("STILT_CI_TOOLS_REQUIRED").as_deref() != Ok("1"), "{msg}");
+    eprintln!("skipping: {msg}");
+    None
+}
+
+/// A Tilt settings dir of its own.
+struct DevDir {
+    dir: tempfile::TempDir,
+    tilt: PathBuf,
+}
+
+impl DevDir {
+    fn new(tilt: &Path) -> Self {
+        DevDir { dir: tempfile::tempdir().unwrap(), tilt: tilt.to_path_buf() }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.tilt);
+        c.args(args)
+            .env("TILT_DEV_DIR", self.path())
+            .env("HOME", self.path())
+            .env("TILT_DISABLE_ANALYTICS", "1")
+            .env("NO_COLOR", "1")
+            .env_remove("TILT_CONFIG")
+            .env_remove("TILT_PORT")
+            .env_remove("TILT_HOST")
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn tilt(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs tilt, asserting success, and returns stdout.
+    fn tilt_ok(&self, args: &[&str]) -> String {
+        let out = self.tilt(args);
+        assert!(
+            out.status.success(),
+            "tilt {args:?} failed ({:?})\n--- stdout\n{}\n--- stderr\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn tilt_json(&self, args: &[&str]) -> Value {
+        let text = self.tilt_ok(args);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("tilt {args:?}: {e}\n{text}"))
+    }
+
+    fn config(&self) -> String {
+        std::fs::read_to_string(self.path().join("config")).unwrap_or_default()
+    }
+
+    fn stilt(&self, run: Stilt) -> Stilt {
+        run.env("TILT_DEV_DIR", self.path().to_str().unwrap()).env("TILT_DISABLE_ANALYTICS", "1")
+    }
+}
+
+/// Polls `f` until it returns `Some`, for up to `secs`.
+fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["items"].as_array().unwrap().iter().map(|i| i["metadata"]["name"].as_str().unwrap().to_string()).collect()
+}
+
+fn uiresource<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list["items"].as_array().unwrap().iter().find(|i| i["metadata"]["name"] == name).unwrap_or_else(|| panic!("{name} in {list}"))
+}
+
+const GATED: &str = "\
+local_resource('build', cmd='echo built-line', labels=['backend'])
+local_resource('gate', serve_cmd='echo yes > started; echo serving-line; exec sleep 300',
+    readiness_probe=probe(period_secs=1, exec=exec_action(['test', '-f', 'go'])))
+local_resource('after', cmd='echo after-line', resource_deps=['gate'])
+";
+
+fn wait_exit(child: &mut Child, secs: u64) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(secs) {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn tilt_get_describe_logs_and_snapshot_against_stilt() {
+    let Some((tilt, check)) = tools() else { return };
+    let dev = DevDir::new(&tilt);
+    let port = free_port();
+    let p = port.to_string();
+    let run = dev.stilt(Stilt::tiltfile(GATED)).args(&["--port", &p, "--output-snapshot-on-exit", "out/snapshot.json"]);
+    let child = run.spawn();
+    wait_for_file(&run.dir.path().join("started"), 60);
+    assert!(dev.config().contains(&format!("tilt-{port}")), "{}", dev.config());
+
+    // The build has finished and the gate is up (not ready): what Tilt's CLI sees.
+    let resources = eventually(60, "build to finish", || {
+        let v = dev.tilt_json(&["get", "uiresources", "--port", &p, "-o", "json"]);
+        (uiresource(&v, "build")["status"]["updateStatus"] == "ok").then_some(v)
+    });
+    assert_eq!(names(&resources), ["(Tiltfile)", "build", "gate", "after"]);
+    let build = uiresource(&resources, "build");
+    assert_eq!(build["status"]["runtimeStatus"], "not_applicable");
+    assert_eq!(build["metadata"]["labels"]["backend"], "backend");
+    assert_eq!(build["status"]["localResourceInfo"], serde_json::json!({}));
+    let gate = uiresource(&resources, "gate");
+    assert_eq!(gate["status"]["runtimeStatus"], "pending");
+    let after = uiresource(&resources, "after");
+    assert_eq!(after["status"]["updateStatus"], "pending");
+    assert_eq!(after["status"]["waiting"]["reason"], "waiting-for-dep");
+
+    let one = dev.tilt_json(&["get", "uiresource", "build", "--port", &p, "-o", "json"]);
+    assert_eq!(one["kind"], "UIResource");
+    let table = dev.tilt_ok(&["get", "uiresources", "--port", &p]);
+    assert!(table.starts_with("NAME") && table.contains("CREATED AT"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("(Tiltfile)")), "{table}");
+
+    let session = dev.tilt_json(&["get", "session", "--port", &p, "-o", "json"]);
+    assert_eq!(session["kind"], "List");
+    assert_eq!(session["items"][0]["kind"], "Session");
+    let session = dev.tilt_json(&["get", "session", "Tiltfile", "--port", &p, "-o", "json"]);
+    assert_eq!(session["metadata"]["name"], "Tiltfile");
+    assert_eq!(session["status"]["done"], false);
+    assert_eq!(session["spec"]["exitCondition"], "ci");
+    let targets: Vec<&str> =
+        session["status"]["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(targets, ["after:update", "build:update", "gate:serve", "tiltfile:update"]);
+
+    let described = dev.tilt_ok(&["describe", "session", "--port", &p]);
+    assert!(described.contains("Name:") && described.contains("Tiltfile"), "{described}");
+    assert!(described.contains("Exit Condition:  ci"), "{described}");
+
+    // The log so far, with Tilt's resource prefixes.
+    let logs = dev.tilt_ok(&["logs", "--port", &p]);
+    assert!(logs.lines().any(|l| l.contains("build") && l.contains("│") && l.ends_with("built-line")), "{logs}");
+    assert!(logs.contains("serving-line"), "{logs}");
+    let build_only = dev.tilt_ok(&["logs", "build", "--port", &p]);
+    assert!(build_only.contains("built-line") && !build_only.contains("serving-line"), "{build_only}");
+
+    // `tilt logs -f` follows until the run ends, and sees lines printed after it started.
+    let mut follow = dev.command(&["logs", "-f", "--port", &p]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(run.dir.path().join("go"), "").unwrap();
+    let out = run.collect(child);
+    out.expect_code(0);
+    let status = wait_exit(&mut follow, 20);
+    if status.is_none() {
+        let _ = follow.kill();
+    }
+    let followed = follow.wait_with_output().unwrap();
+    let followed_text = String::from_utf8_lossy(&followed.stdout);
+    assert!(status.is_some_and(|s| s.success()), "tilt logs -f did not exit cleanly: {status:?}\n{followed_text}");
+    assert!(followed_text.contains("built-line") && followed_text.contains("after-line"), "{followed_text}");
+
+    // At exit the context is gone again: Tilt's own message.
+    assert!(!dev.config().contains(&format!("tilt-{port}")), "{}", dev.config());
+    let gone = dev.tilt(&["get", "session", "--port", &p]);
+    assert!(!gone.status.success());
+    let err = String::from_utf8_lossy(&gone.stderr);
+    assert!(err.contains(&format!("No tilt apiserver found: tilt-{port}")), "{err}");
+
+    // The snapshot, read with Tilt's own types (unknown fields rejected) and log store.
+    let snap = out.dir.join("out/snapshot.json");
+    let checked = Command::new(&check).arg(&snap).output().unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    let summary: Value = serde_json::from_slice(&checked.stdout).unwrap();
+    let rs: Vec<(&str, &str, &str)> = summary["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["updateStatus"].as_str().unwrap(), r["runtimeStatus"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rs,
+        [
+            ("(Tiltfile)", "ok", "not_applicable"),
+            ("build", "ok", "not_applicable"),
+            ("gate", "not_applicable", "ok"),
+            ("after", "ok", "not_applicable")
+        ]
+    );
+    assert_eq!(summary["resources"][3]["conditions"]["Ready"], "True");
+    let log = summary["log"].as_str().unwrap();
+    assert!(log.contains("built-line") && log.contains("after-line") && log.contains("Loading Tiltfile"), "{log}");
+    assert!(summary["tiltfileKey"].as_str().unwrap().ends_with("Tiltfile"));
+    // The stilt report is not written there any more.
+    let raw: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    assert!(raw.get("stilt").is_none() && raw["view"]["uiResources"].is_array());
+}
+
+#[test]
+fn snapshot_of_a_failed_run_carries_the_error() {
+    let Some((tilt, check)) = tools() else { return };
+    let dev = DevDir::new(&tilt);
+    let out = dev
+        .stilt(Stilt::tiltfile("local_resource('bad', cmd='echo about-to-fail; exit 3')\n"))
+        .args(&["--output-snapshot-on-exit", "out/snapshot.json"])
+        .run();
+    out.expect_code(1);
+    let checked = Command::new(&check).arg(out.dir.join("out/snapshot.json")).output().unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    let summary: Value = serde_json::from_slice(&checked.stdout).unwrap();
+    let bad = &summary["resources"][1];
+    assert_eq!(bad["name"], "bad");
+    assert_eq!(bad["updateStatus"], "error");
+    assert!(bad["lastError"].as_str().unwrap().contains('3'), "{bad}");
+    assert_eq!(bad["conditions"]["Ready"], "False");
+    assert!(summary["log"].as_str().unwrap().contains("about-to-fail"));
+}
+
+#[test]
+fn two_stilts_on_two_ports_are_both_visible_to_tilt() {
+    let Some((tilt, _)) = tools() else { return };
+    let dev = DevDir::new(&tilt);
+    let serve = "local_resource('s', serve_cmd='echo yes > started; exec sleep 300', \
+                 readiness_probe=probe(period_secs=1, exec=exec_action(['test', '-f', 'go'])))\n";
+    let (p1, p2) = (free_port().to_string(), free_port().to_string());
+    let a = dev.stilt(Stilt::tiltfile(serve)).args(&["--port", &p1]);
+    let b = dev.stilt(Stilt::tiltfile(serve)).args(&["--port", &p2]);
+    let (ca, cb) = (a.spawn(), b.spawn());
+    wait_for_file(&a.dir.path().join("started"), 60);
+    wait_for_file(&b.dir.path().join("started"), 60);
+    let path = |p: &str| {
+        let v = dev.tilt_json(&["get", "session", "Tiltfile", "--port", p, "-o", "json"]);
+        v["spec"]["tiltfilePath"].as_str().unwrap().to_string()
+    };
+    let (pa, pb) = (path(&p1), path(&p2));
+    assert!(pa.starts_with(a.dir.path().to_str().unwrap()), "{pa}");
+    assert!(pb.starts_with(b.dir.path().to_str().unwrap()), "{pb}");
+
+    // The first one ends; the second is still registered and served.
+    std::fs::write(a.dir.path().join("go"), "").unwrap();
+    a.collect(ca).expect_code(0);
+    assert!(!dev.config().contains(&format!("tilt-{p1}")));
+    assert_eq!(path(&p2), pb);
+    std::fs::write(b.dir.path().join("go"), "").unwrap();
+    b.collect(cb).expect_code(0);
+    assert!(!dev.config().contains("tilt-"), "{}", dev.config());
+}
+
+#[test]
+fn a_stale_context_is_replaced_and_other_entries_survive() {
+    let Some((tilt, _)) = tools() else { return };
+    let dev = DevDir::new(&tilt);
+    let port = free_port();
+    let p = port.to_string();
+    // A run killed with SIGKILL left its entry behind; a real Tilt's entry sits next to it.
+    let stale = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: ''\npreferences: {{}}\nclusters:\n\
+         - name: tilt-{port}\n  cluster:\n    server: http://127.0.0.1:1\n\
+         - name: tilt-default\n  cluster:\n    server: https://127.0.0.1:45555\n    certificate-authority-data: Q0E=\n\
+         contexts:\n- name: tilt-{port}\n  context:\n    cluster: tilt-{port}\n    user: tilt-{port}\n\
+         - name: tilt-default\n  context:\n    cluster: tilt-default\n    user: tilt-default\n\
+         users:\n- name: tilt-{port}\n  user:\n    token: dead\n- name: tilt-default\n  user:\n    token: real-tilt\n"
+    );
+    std::fs::write(dev.path().join("config"), &stale).unwrap();
+    let run = dev
+        .stilt(Stilt::tiltfile(
+            "local_resource('s', serve_cmd='echo yes > started; exec sleep 300', \
+             readiness_probe=probe(period_secs=1, exec=exec_action(['test', '-f', 'go'])))\n",
+        ))
+        .args(&["--port", &p]);
+    let child = run.spawn();
+    wait_for_file(&run.dir.path().join("started"), 60);
+    let v = dev.tilt_json(&["get", "session", "Tiltfile", "--port", &p, "-o", "json"]);
+    assert_eq!(v["kind"], "Session");
+    let during = dev.config();
+    assert!(during.contains(&format!("http://127.0.0.1:{port}")) && !during.contains("http://127.0.0.1:1\n"), "{during}");
+    std::fs::write(run.dir.path().join("go"), "").unwrap();
+    run.collect(child).expect_code(0);
+    let after = dev.config();
+    assert!(!after.contains(&format!("tilt-{port}")), "{after}");
+    assert!(after.contains("https://127.0.0.1:45555") && after.contains("real-tilt"), "{after}");
+}
