@@ -309,8 +309,10 @@ mod tests {
         let a = entry(10351, "a");
         let doc = with_entry(other.clone(), &a);
         assert_eq!(doc["clusters"].as_array().unwrap().len(), 2);
-        assert_eq!(doc["clusters"][1]["cluster"]["server"], "http://127.0.0.1:10351");
-        assert_eq!(doc["contexts"][1]["context"]["user"], "tilt-10351");
+        // Sorted by name, as client-go writes them.
+        assert_eq!(doc["clusters"][0]["cluster"]["server"], "http://127.0.0.1:10351");
+        assert_eq!(doc["contexts"][0]["context"]["user"], "tilt-10351");
+        assert_eq!(doc["clusters"][1]["cluster"]["certificate-authority-data"], "Q0E=");
         // A stale entry of the same name (a killed run) is replaced, not duplicated.
         let stale = with_entry(other.clone(), &entry(10351, "stale"));
         let doc2 = with_entry(stale, &a);
