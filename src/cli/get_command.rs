@@ -28,7 +28,8 @@ fn endpoint(args: &GetArgs) -> Endpoint {
 }
 
 fn agent(ep: &Endpoint) -> Result<ureq::Agent, String> {
-    let mut cfg = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10)));
+    let mut cfg =
+        ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10)));
     if let Some(ca) = &ep.ca_data {
         use base64::Engine;
         let pem = base64::engine::general_purpose::STANDARD

@@ -8,8 +8,11 @@ use serde_json::{Value, json};
 pub const GROUP_VERSION: &str = "tilt.dev/v1alpha1";
 
 /// The kinds stilt serves: (plural, singular, kind).
-pub const RESOURCES: &[(&str, &str, &str)] =
-    &[("sessions", "session", "Session"), ("uiresources", "uiresource", "UIResource"), ("uisessions", "uisession", "UISession")];
+pub const RESOURCES: &[(&str, &str, &str)] = &[
+    ("sessions", "session", "Session"),
+    ("uiresources", "uiresource", "UIResource"),
+    ("uisessions", "uisession", "UISession"),
+];
 
 /// `GET /api`: no core group (Tilt's apiserver answers 404 here; an empty list means the same to
 /// client-go and reads better to curl).

@@ -69,7 +69,11 @@ pub async fn list(State(st): State<ServerState>, Path(plural): Path<String>, hea
 }
 
 /// `GET /apis/tilt.dev/v1alpha1/<plural>/<name>` (and `/status`).
-pub async fn get_one(State(st): State<ServerState>, Path((plural, name)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn get_one(
+    State(st): State<ServerState>,
+    Path((plural, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let Some(items) = objects(&st, &plural) else { return unknown(&plural) };
     match items.into_iter().find(|o| o["metadata"]["name"].as_str() == Some(name.as_str())) {
         Some(obj) if wants_table(&headers) => json_response(StatusCode::OK, &table(&[obj])),

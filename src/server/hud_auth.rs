@@ -28,7 +28,11 @@ pub fn random_hex(bytes: usize) -> String {
             }
         }
     }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    buf.iter().fold(String::with_capacity(bytes * 2), |mut s, b| {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// A random UUID-shaped string (Tilt's token file holds a UUID).

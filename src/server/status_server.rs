@@ -166,10 +166,7 @@ impl StatusServer {
             match config.register(&entry) {
                 Ok(()) => Some((config, entry)),
                 Err(e) => {
-                    warn(format!(
-                        "Tilt's CLI will not find this run: {}",
-                        crate::error_chain::error_chain(&e)
-                    ));
+                    warn(format!("Tilt's CLI will not find this run: {}", crate::error_chain::error_chain(&e)));
                     None
                 }
             }

@@ -36,7 +36,7 @@ pub enum ClientConfigError {
         path: PathBuf,
         /// Cause.
         #[source]
-        source: serde_saphyr::Error,
+        source: Box<serde_saphyr::Error>,
     },
     /// Rendering failed.
     #[error("failed to render Tilt's client config {}", path.display())]
@@ -45,7 +45,7 @@ pub enum ClientConfigError {
         path: PathBuf,
         /// Cause.
         #[source]
-        source: serde_saphyr::ser::Error,
+        source: Box<serde_saphyr::ser::Error>,
     },
 }
 
@@ -128,9 +128,10 @@ pub fn without_entry(doc: Value, entry: &Entry) -> (Value, bool) {
     let mut m = doc_object(doc);
     let n = entry.name.as_str();
     let named = |v: &Value| v.get("name").and_then(Value::as_str) == Some(n);
-    let ours_cluster = m.get("clusters").and_then(Value::as_array).is_some_and(|l| {
-        l.iter().any(|c| named(c) && c["cluster"]["server"].as_str() == Some(entry.server.as_str()))
-    });
+    let ours_cluster = m
+        .get("clusters")
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(|c| named(c) && c["cluster"]["server"].as_str() == Some(entry.server.as_str())));
     let ours_user = m
         .get("users")
         .and_then(Value::as_array)
@@ -229,12 +230,13 @@ impl TiltClientConfig {
         if text.trim().is_empty() {
             return Ok(Value::Null);
         }
-        serde_saphyr::from_str(&text).map_err(|source| ClientConfigError::Parse { path: self.path.clone(), source })
+        serde_saphyr::from_str(&text)
+            .map_err(|e| ClientConfigError::Parse { path: self.path.clone(), source: Box::new(e) })
     }
 
     fn write(&self, doc: &Value) -> Result<(), ClientConfigError> {
         let text = crate::cli::get_command::to_yaml(doc)
-            .map_err(|source| ClientConfigError::Render { path: self.path.clone(), source })?;
+            .map_err(|e| ClientConfigError::Render { path: self.path.clone(), source: Box::new(e) })?;
         let tmp = self.path.with_extension(format!("stilt-{}.tmp", std::process::id()));
         let res = (|| {
             let mut f = OpenOptions::new().create(true).truncate(true).write(true).open(&tmp)?;
@@ -294,7 +296,10 @@ mod tests {
         assert_eq!(config_path(&env(&[("TILT_CONFIG", "/x/c:/y/d"), ("HOME", "/h")])), Some("/x/c".into()));
         assert_eq!(config_path(&env(&[("TILT_DEV_DIR", "/t"), ("HOME", "/h")])), Some("/t/config".into()));
         assert_eq!(config_path(&env(&[("WINDMILL_DIR", "/w"), ("HOME", "/h")])), Some("/w/config".into()));
-        assert_eq!(config_path(&env(&[("HOME", "/nonexistent-home")])), Some("/nonexistent-home/.tilt-dev/config".into()));
+        assert_eq!(
+            config_path(&env(&[("HOME", "/nonexistent-home")])),
+            Some("/nonexistent-home/.tilt-dev/config".into())
+        );
         assert_eq!(config_path(&env(&[])), None);
     }
 

@@ -106,7 +106,8 @@ async fn stream(mut socket: WebSocket, st: ServerState) {
         let infos = resources.borrow_and_update().clone();
         let (from, segments) = st.live.since(checkpoint);
         if !segments.is_empty() || objects_changed {
-            let parts = objects_changed.then_some(ViewParts { session: &session, resources: &infos, version: &st.version });
+            let parts =
+                objects_changed.then_some(ViewParts { session: &session, resources: &infos, version: &st.version });
             let update = log_update(parts, &segments, from, session.status.start_time.as_ref());
             if !send(&mut socket, &update).await {
                 return;

@@ -115,7 +115,12 @@ fn names(list: &Value) -> Vec<String> {
 }
 
 fn uiresource<'a>(list: &'a Value, name: &str) -> &'a Value {
-    list["items"].as_array().unwrap().iter().find(|i| i["metadata"]["name"] == name).unwrap_or_else(|| panic!("{name} in {list}"))
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {list}"))
 }
 
 const GATED: &str = "\
@@ -192,7 +197,8 @@ fn tilt_get_describe_logs_and_snapshot_against_stilt() {
     assert!(build_only.contains("built-line") && !build_only.contains("serving-line"), "{build_only}");
 
     // `tilt logs -f` follows until the run ends, and sees lines printed after it started.
-    let mut follow = dev.command(&["logs", "-f", "--port", &p]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut follow =
+        dev.command(&["logs", "-f", "--port", &p]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     std::fs::write(run.dir.path().join("go"), "").unwrap();
     let out = run.collect(child);
@@ -222,7 +228,9 @@ fn tilt_get_describe_logs_and_snapshot_against_stilt() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["name"].as_str().unwrap(), r["updateStatus"].as_str().unwrap(), r["runtimeStatus"].as_str().unwrap()))
+        .map(|r| {
+            (r["name"].as_str().unwrap(), r["updateStatus"].as_str().unwrap(), r["runtimeStatus"].as_str().unwrap())
+        })
         .collect();
     assert_eq!(
         rs,
@@ -319,7 +327,10 @@ fn a_stale_context_is_replaced_and_other_entries_survive() {
     let v = dev.tilt_json(&["get", "session", "Tiltfile", "--port", &p, "-o", "json"]);
     assert_eq!(v["kind"], "Session");
     let during = dev.config();
-    assert!(during.contains(&format!("http://127.0.0.1:{port}")) && !during.contains("http://127.0.0.1:1\n"), "{during}");
+    assert!(
+        during.contains(&format!("http://127.0.0.1:{port}")) && !during.contains("http://127.0.0.1:1\n"),
+        "{during}"
+    );
     std::fs::write(run.dir.path().join("go"), "").unwrap();
     run.collect(child).expect_code(0);
     let after = dev.config();

@@ -216,7 +216,10 @@ fn condition(kind: &str, (status, reason): (&str, &str), at: &Value) -> Value {
 }
 
 /// The latest time any of the targets changed, for `lastTransitionTime`.
-fn latest_time<'a>(targets: impl Iterator<Item = &'a Target>, fallback: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+fn latest_time<'a>(
+    targets: impl Iterator<Item = &'a Target>,
+    fallback: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
     let mut latest = fallback;
     for t in targets {
         let times = match &t.state {
@@ -241,7 +244,8 @@ fn metadata(session: &Session, name: &str, labels: &[String]) -> Value {
         "creationTimestamp": session.metadata.creation_timestamp.as_ref().map(micro_time::format_seconds),
     });
     if !labels.is_empty() {
-        meta["labels"] = labels.iter().map(|l| (l.clone(), Value::from(l.clone()))).collect::<serde_json::Map<_, _>>().into();
+        meta["labels"] =
+            labels.iter().map(|l| (l.clone(), Value::from(l.clone()))).collect::<serde_json::Map<_, _>>().into();
     }
     meta
 }
@@ -369,7 +373,11 @@ fn infos_from_targets(session: &Session) -> Vec<ResourceInfo> {
         .into_iter()
         .map(|n| ResourceInfo {
             name: n.to_string(),
-            kind: if find(session, &format!("{n}:runtime")).is_some() { ResourceKind::K8s } else { ResourceKind::Local },
+            kind: if find(session, &format!("{n}:runtime")).is_some() {
+                ResourceKind::K8s
+            } else {
+                ResourceKind::Local
+            },
             labels: Vec::new(),
             links: Vec::new(),
             trigger_mode: 0,
@@ -408,6 +416,7 @@ mod tests {
     use crate::manifest::CiSettings;
     use crate::session::{SessionMetadata, SessionSpec, SessionStatus, TargetType};
 
+    #[expect(clippy::unnecessary_wraps, reason = "the Session's time fields are Options")]
     fn at(s: &str) -> Option<DateTime<Utc>> {
         Some(s.parse().unwrap())
     }
@@ -429,8 +438,18 @@ mod tests {
                 uid: "u".into(),
                 resource_version: "7".into(),
             },
-            spec: SessionSpec { tiltfile_path: "/p/Tiltfile".into(), exit_condition: "ci".into(), ci: CiSettings::default() },
-            status: SessionStatus { pid: 1, start_time: at("2026-01-02T03:04:05Z"), targets, done: false, error: String::new() },
+            spec: SessionSpec {
+                tiltfile_path: "/p/Tiltfile".into(),
+                exit_condition: "ci".into(),
+                ci: CiSettings::default(),
+            },
+            status: SessionStatus {
+                pid: 1,
+                start_time: at("2026-01-02T03:04:05Z"),
+                targets,
+                done: false,
+                error: String::new(),
+            },
         }
     }
 
@@ -438,6 +457,7 @@ mod tests {
         ResourceInfo { name: name.into(), kind, labels: vec![], links: vec![], trigger_mode: 0, images: vec![] }
     }
 
+    #[expect(clippy::unnecessary_wraps, reason = "a target's state is an Option")]
     fn ok(start: &str, finish: &str) -> Option<TargetState> {
         Some(TargetState::Terminated {
             start_time: at(start),
@@ -469,7 +489,11 @@ mod tests {
             target(
                 "web:serve",
                 "web",
-                Some(TargetState::Active { start_time: at("2026-01-02T03:04:08Z"), ready: true, last_ready_time: at("2026-01-02T03:04:09Z") }),
+                Some(TargetState::Active {
+                    start_time: at("2026-01-02T03:04:08Z"),
+                    ready: true,
+                    last_ready_time: at("2026-01-02T03:04:09Z"),
+                }),
             ),
             target("tiltfile:update", "(Tiltfile)", ok("2026-01-02T03:04:05Z", "2026-01-02T03:04:05.2Z")),
         ]);
@@ -490,7 +514,10 @@ mod tests {
         assert_eq!(b["status"]["buildHistory"][0]["finishTime"], "2026-01-02T03:04:07.500000Z");
         assert_eq!(b["status"]["buildHistory"][0]["spanID"], "build:build");
         assert_eq!(b["status"]["specs"][0]["type"], "local");
-        assert_eq!(conditions(b), [("UpToDate".into(), "True".into(), String::new()), ("Ready".into(), "True".into(), String::new())]);
+        assert_eq!(
+            conditions(b),
+            [("UpToDate".into(), "True".into(), String::new()), ("Ready".into(), "True".into(), String::new())]
+        );
         let w = &rs[2];
         assert_eq!(w["status"]["updateStatus"], "not_applicable");
         assert_eq!(w["status"]["runtimeStatus"], "ok");
@@ -512,8 +539,24 @@ mod tests {
                 }),
             ),
             target("app:update", "app", ok("2026-01-02T03:04:06Z", "2026-01-02T03:04:07Z")),
-            target("app:runtime", "app", Some(TargetState::Active { start_time: at("2026-01-02T03:04:08Z"), ready: false, last_ready_time: None })),
-            target("run:update", "run", Some(TargetState::Active { start_time: at("2026-01-02T03:04:06Z"), ready: false, last_ready_time: None })),
+            target(
+                "app:runtime",
+                "app",
+                Some(TargetState::Active {
+                    start_time: at("2026-01-02T03:04:08Z"),
+                    ready: false,
+                    last_ready_time: None,
+                }),
+            ),
+            target(
+                "run:update",
+                "run",
+                Some(TargetState::Active {
+                    start_time: at("2026-01-02T03:04:06Z"),
+                    ready: false,
+                    last_ready_time: None,
+                }),
+            ),
             target("off:update", "off", Some(TargetState::Disabled {})),
             target("tiltfile:update", "(Tiltfile)", ok("2026-01-02T03:04:05Z", "2026-01-02T03:04:05.2Z")),
         ]);
@@ -521,7 +564,13 @@ mod tests {
         app.images = vec!["registry/app".into()];
         let rs = ui_resources(
             &s,
-            &[info("after", ResourceKind::Local), info("bad", ResourceKind::Local), app, info("run", ResourceKind::Local), info("off", ResourceKind::Local)],
+            &[
+                info("after", ResourceKind::Local),
+                info("bad", ResourceKind::Local),
+                app,
+                info("run", ResourceKind::Local),
+                info("off", ResourceKind::Local),
+            ],
         );
         let after = &rs[1];
         assert_eq!(after["status"]["updateStatus"], "pending");
@@ -552,7 +601,15 @@ mod tests {
         let s = session(vec![
             target("a:update", "a", None),
             target("k:runtime", "k", None),
-            target("tiltfile:update", "(Tiltfile)", Some(TargetState::Active { start_time: at("2026-01-02T03:04:05Z"), ready: false, last_ready_time: None })),
+            target(
+                "tiltfile:update",
+                "(Tiltfile)",
+                Some(TargetState::Active {
+                    start_time: at("2026-01-02T03:04:05Z"),
+                    ready: false,
+                    last_ready_time: None,
+                }),
+            ),
         ]);
         let rs = ui_resources(&s, &[]);
         let names: Vec<&str> = rs.iter().map(|r| r["metadata"]["name"].as_str().unwrap()).collect();

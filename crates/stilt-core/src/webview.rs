@@ -8,7 +8,9 @@
 
 use crate::micro_time;
 use crate::session::{API_VERSION, Session, sort_keys};
-use crate::ui_resource::{ResourceInfo, TILTFILE_RESOURCE, build_span_id, runtime_span_id, tiltfile_span_id, ui_resources};
+use crate::ui_resource::{
+    ResourceInfo, TILTFILE_RESOURCE, build_span_id, runtime_span_id, tiltfile_span_id, ui_resources,
+};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
@@ -152,7 +154,12 @@ pub fn complete_view(parts: ViewParts<'_>, segments: &[LogSegment], from: usize)
 }
 
 /// A log-only update (`webview.LogUpdate`), optionally with changed UI objects.
-pub fn log_update(parts: Option<ViewParts<'_>>, segments: &[LogSegment], from: usize, start: Option<&DateTime<Utc>>) -> Value {
+pub fn log_update(
+    parts: Option<ViewParts<'_>>,
+    segments: &[LogSegment],
+    from: usize,
+    start: Option<&DateTime<Utc>>,
+) -> Value {
     let mut view = json!({"tiltStartTime": start.map(micro_time::format)});
     if !segments.is_empty() {
         view["logList"] = log_list(segments, from);
@@ -166,7 +173,10 @@ pub fn log_update(parts: Option<ViewParts<'_>>, segments: &[LogSegment], from: u
 
 /// The snapshot document `tilt snapshot view` opens (`webview.Snapshot`).
 pub fn snapshot(view: Value, created_at: &DateTime<Utc>) -> Value {
-    json!({"view": view, "createdAt": micro_time::format(created_at)})
+    let mut doc = Map::new();
+    doc.insert("view".into(), view);
+    doc.insert("createdAt".into(), Value::from(micro_time::format(created_at)));
+    Value::Object(doc)
 }
 
 #[cfg(test)]
@@ -185,7 +195,11 @@ mod tests {
 
     #[test]
     fn log_list_names_spans_and_checkpoints() {
-        let segs = [seg(None, false, "Loading Tiltfile"), seg(Some("web"), false, "building"), seg(Some("web"), true, "serving")];
+        let segs = [
+            seg(None, false, "Loading Tiltfile"),
+            seg(Some("web"), false, "building"),
+            seg(Some("web"), true, "serving"),
+        ];
         let l = log_list(&segs, 0);
         assert_eq!(l["toCheckpoint"], 3);
         assert!(l.get("fromCheckpoint").is_none(), "{l}");
