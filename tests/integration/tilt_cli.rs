@@ -187,7 +187,11 @@ fn tilt_get_describe_logs_and_snapshot_against_stilt() {
 
     let described = dev.tilt_ok(&["describe", "session", "--port", &p]);
     assert!(described.contains("Name:") && described.contains("Tiltfile"), "{described}");
-    assert!(described.contains("Exit Condition:  ci"), "{described}");
+    let field = |name: &str| {
+        described.lines().find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_string())).unwrap_or_default()
+    };
+    assert_eq!(field("Exit Condition:"), "ci", "{described}");
+    assert_eq!(field("Done:"), "false", "{described}");
 
     // The log so far, with Tilt's resource prefixes.
     let logs = dev.tilt_ok(&["logs", "--port", &p]);
