@@ -58,6 +58,8 @@ impl DevDir {
             .env("TILT_DEV_DIR", self.path())
             .env("HOME", self.path())
             .env("TILT_DISABLE_ANALYTICS", "1")
+            // Tilt's cloud status check goes to loopback, never out.
+            .env("TILT_CLOUD_ADDRESS", "127.0.0.1:1")
             .env("NO_COLOR", "1")
             .env_remove("TILT_CONFIG")
             .env_remove("TILT_PORT")
@@ -130,6 +132,56 @@ local_resource('gate', serve_cmd='echo yes > started; echo serving-line; exec sl
 local_resource('after', cmd='echo after-line', resource_deps=['gate'])
 ";
 
+/// Lets a gated run finish (writes its `go` file) when dropped, so a failed assertion does not
+/// leave the run waiting for its timeout.
+struct Release(PathBuf);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.0, "");
+    }
+}
+
+/// A UIResource list with what differs between any two runs blanked: ids, versions, times,
+/// span ids (Tilt numbers builds, stilt names them by resource).
+fn comparable(list: &Value) -> Vec<Value> {
+    fn blank_times(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    if (k.ends_with("Time") || k.ends_with("Since")) && !x.is_null() {
+                        *x = Value::from("<time>");
+                    } else if k == "spanID" || k == "uid" {
+                        *x = Value::from("<id>");
+                    } else {
+                        blank_times(x);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(blank_times),
+            _ => {}
+        }
+    }
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let mut item = item.clone();
+            let meta = item["metadata"].as_object_mut().unwrap();
+            for k in ["managedFields", "resourceVersion", "creationTimestamp"] {
+                meta.remove(k);
+            }
+            blank_times(&mut item);
+            // stilt does not report the serve_cmd's pid (documented).
+            if let Some(local) = item["status"].get_mut("localResourceInfo").and_then(Value::as_object_mut) {
+                local.remove("pid");
+            }
+            item
+        })
+        .collect()
+}
+
 fn wait_exit(child: &mut Child, secs: u64) -> Option<std::process::ExitStatus> {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(secs) {
@@ -149,6 +201,7 @@ fn tilt_get_describe_logs_and_snapshot_against_stilt() {
     let p = port.to_string();
     let run = dev.stilt(Stilt::tiltfile(GATED)).args(&["--port", &p, "--output-snapshot-on-exit", "out/snapshot.json"]);
     let child = run.spawn();
+    let _release = Release(run.dir.path().join("go"));
     wait_for_file(&run.dir.path().join("started"), 60);
     assert!(dev.config().contains(&format!("tilt-{port}")), "{}", dev.config());
 
@@ -340,4 +393,86 @@ fn a_stale_context_is_replaced_and_other_entries_survive() {
     let after = dev.config();
     assert!(!after.contains(&format!("tilt-{port}")), "{after}");
     assert!(after.contains("https://127.0.0.1:45555") && after.contains("real-tilt"), "{after}");
+}
+
+/// The same Tiltfile under real `tilt ci` and under `stilt ci`, at the same point (the build done,
+/// the gated server up but not ready, its dependent waiting): Tilt's CLI gets the same
+/// UIResources from both, and `stilt get session` reads the real Tilt (HTTPS, Tilt's CA, token).
+#[test]
+fn uiresources_match_real_tilt_ci_and_stilt_get_reads_real_tilt() {
+    let Some((tilt, _)) = tools() else { return };
+    let dev = DevDir::new(&tilt);
+    // A source-built tilt serves its web UI from a webpack dev server it starts with yarn: a stub
+    // that installs nothing and idles is enough for the API.
+    let bin = dev.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let yarn = bin.join("yarn");
+    std::fs::write(&yarn, "#!/bin/sh\n[ \"$1\" = install ] && exit 0\nexec sleep 600\n").unwrap();
+    std::fs::set_permissions(&yarn, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let real_dir = tempfile::tempdir().unwrap();
+    std::fs::write(real_dir.path().join("Tiltfile"), GATED).unwrap();
+    let _release_real = Release(real_dir.path().join("go"));
+    let (tp, wp) = (free_port().to_string(), free_port().to_string());
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut real = dev
+        .command(&["ci", "--port", &tp, "--webdev-port", &wp])
+        .current_dir(real_dir.path())
+        .env("PATH", &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let wait_phase = |port: &str| {
+        eventually(90, "the build to finish and the dependent to wait", || {
+            let out = dev.tilt(&["get", "uiresources", "--port", port, "-o", "json"]);
+            let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+            let status = |name: &str, field: &str| {
+                let item = v["items"].as_array()?.iter().find(|i| i["metadata"]["name"] == name)?;
+                Some(item["status"][field].clone())
+            };
+            let ready = status("build", "updateStatus")? == "ok"
+                && status("gate", "runtimeStatus")? == "pending"
+                && status("after", "waiting")?["reason"] == "waiting-for-dep";
+            ready.then_some(v)
+        })
+    };
+    let from_tilt = wait_phase(&tp);
+
+    // stilt's own client reads the real Tilt through its client-config entry.
+    let got = Command::new(crate::harness::stilt_bin())
+        .args(["get", "session", "Tiltfile", "-o", "json", "--port", &tp])
+        .env("TILT_DEV_DIR", dev.path())
+        .env_remove("TILT_CONFIG")
+        .env_remove("TILT_PORT")
+        .output()
+        .unwrap();
+    assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+    let session: Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(session["kind"], "Session");
+    assert_eq!(session["spec"]["tiltfilePath"], real_dir.path().join("Tiltfile").to_str().unwrap());
+
+    let sp = free_port().to_string();
+    let run = dev.stilt(Stilt::tiltfile(GATED)).args(&["--port", &sp]);
+    let child = run.spawn();
+    let _release = Release(run.dir.path().join("go"));
+    let from_stilt = wait_phase(&sp);
+    let by_name = |mut v: Vec<Value>| {
+        v.sort_by_key(|i| i["metadata"]["name"].as_str().unwrap_or_default().to_string());
+        v
+    };
+    let (a, b) = (by_name(comparable(&from_tilt)), by_name(comparable(&from_stilt)));
+    for (t, s) in a.iter().zip(&b) {
+        assert_eq!(s, t, "stilt's UIResource (left) differs from real Tilt's (right)");
+    }
+    assert_eq!(a.len(), b.len());
+
+    std::fs::write(real_dir.path().join("go"), "").unwrap();
+    std::fs::write(run.dir.path().join("go"), "").unwrap();
+    run.collect(child).expect_code(0);
+    let status = wait_exit(&mut real, 60);
+    if status.is_none() {
+        let _ = real.kill();
+    }
+    let out = real.wait_with_output().unwrap();
+    assert!(status.is_some_and(|s| s.success()), "tilt ci: {status:?}\n{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -43,6 +43,8 @@ pub struct ResourceInfo {
     pub trigger_mode: i32,
     /// Image refs the resource builds (`image:<ref>` target specs).
     pub images: Vec<String>,
+    /// `resource_deps` (a `waiting-for-dep` hold names those not ready yet).
+    pub deps: Vec<String>,
 }
 
 impl ResourceInfo {
@@ -60,6 +62,7 @@ impl ResourceInfo {
             links: m.links.iter().map(|l| (l.url.clone(), l.name.clone())).collect(),
             trigger_mode: trigger_mode_number(m.trigger_mode, m.auto_init),
             images: m.image_targets().iter().map(|i| i.image_ref.clone()).collect(),
+            deps: m.resource_deps.clone(),
         }
     }
 }
@@ -144,6 +147,22 @@ fn build_view(update: Option<&Target>, span: &str) -> BuildView {
         }
     }
     v
+}
+
+/// Whether `resource` has been ready (what a `resource_deps` gate waits for): its runtime is
+/// ready or done, or, without a runtime, its update finished.
+fn resource_ready(session: &Session, resource: &str) -> bool {
+    let runtime = find(session, &format!("{resource}:serve")).or_else(|| find(session, &format!("{resource}:runtime")));
+    let done_ok = |t: Option<&Target>| matches!(t.and_then(|t| t.state.as_ref()), Some(TargetState::Terminated { error, .. }) if error.is_empty());
+    match runtime {
+        Some(t) => {
+            matches!(
+                &t.state,
+                Some(TargetState::Active { ready: true, .. } | TargetState::Active { last_ready_time: Some(_), .. })
+            ) || done_ok(Some(t))
+        }
+        None => done_ok(find(session, &format!("{resource}:update"))),
+    }
 }
 
 /// Tilt's runtime status from the `:serve` / `:runtime` target.
@@ -242,6 +261,15 @@ fn metadata(session: &Session, name: &str, labels: &[String]) -> Value {
         "uid": format!("{}-{}", session.metadata.uid, name_hash(name)),
         "resourceVersion": session.metadata.resource_version,
         "creationTimestamp": session.metadata.creation_timestamp.as_ref().map(micro_time::format_seconds),
+        "annotations": {"tilt.dev/resource": name},
+        "ownerReferences": [{
+            "apiVersion": API_VERSION,
+            "blockOwnerDeletion": true,
+            "controller": true,
+            "kind": "Tiltfile",
+            "name": TILTFILE_RESOURCE,
+            "uid": session.metadata.uid,
+        }],
     });
     if !labels.is_empty() {
         meta["labels"] =
@@ -292,7 +320,19 @@ fn resource(session: &Session, info: &ResourceInfo) -> Value {
     let update = find(session, &format!("{name}:update"));
     let runtime = find(session, &format!("{name}:serve")).or_else(|| find(session, &format!("{name}:runtime")));
     let span = build_span_id(name);
-    let b = build_view(update, &span);
+    let mut b = build_view(update, &span);
+    // Tilt records starting a resource that has only a runtime (a `serve_cmd`) as a build.
+    if update.is_none()
+        && let Some(Target {
+            state: Some(TargetState::Active { start_time, .. } | TargetState::Terminated { start_time, .. }),
+            ..
+        }) = runtime
+    {
+        b.history.push(
+            json!({"startTime": time(start_time.as_ref()), "finishTime": time(start_time.as_ref()), "spanID": span}),
+        );
+        b.last_deploy = *start_time;
+    }
     let disabled = b.disabled || matches!(runtime.and_then(|t| t.state.as_ref()), Some(TargetState::Disabled {}));
     let (update_status, runtime_status) =
         if disabled { ("none", "none") } else { (b.update_status, runtime_status(runtime)) };
@@ -336,7 +376,17 @@ fn resource(session: &Session, info: &ResourceInfo) -> Value {
         obj.insert("currentBuild".into(), c);
     }
     if let Some(reason) = b.waiting.filter(|_| !disabled) {
-        obj.insert("waiting".into(), json!({"reason": reason}));
+        let mut waiting = json!({"reason": reason});
+        let on: Vec<Value> = info
+            .deps
+            .iter()
+            .filter(|d| reason == "waiting-for-dep" && !resource_ready(session, d))
+            .map(|d| json!({"group": "tilt.dev", "apiVersion": "v1alpha1", "kind": "UIResource", "name": d}))
+            .collect();
+        if !on.is_empty() {
+            waiting["on"] = Value::from(on);
+        }
+        obj.insert("waiting".into(), waiting);
     }
     if !info.links.is_empty() {
         let links: Vec<Value> = info
@@ -382,6 +432,7 @@ fn infos_from_targets(session: &Session) -> Vec<ResourceInfo> {
             links: Vec::new(),
             trigger_mode: 0,
             images: Vec::new(),
+            deps: Vec::new(),
         })
         .collect()
 }
@@ -454,7 +505,15 @@ mod tests {
     }
 
     fn info(name: &str, kind: ResourceKind) -> ResourceInfo {
-        ResourceInfo { name: name.into(), kind, labels: vec![], links: vec![], trigger_mode: 0, images: vec![] }
+        ResourceInfo {
+            name: name.into(),
+            kind,
+            labels: vec![],
+            links: vec![],
+            trigger_mode: 0,
+            images: vec![],
+            deps: vec![],
+        }
     }
 
     #[expect(clippy::unnecessary_wraps, reason = "a target's state is an Option")]
@@ -521,6 +580,9 @@ mod tests {
         let w = &rs[2];
         assert_eq!(w["status"]["updateStatus"], "not_applicable");
         assert_eq!(w["status"]["runtimeStatus"], "ok");
+        // Starting the serve_cmd is recorded as a build, as Tilt does.
+        assert_eq!(w["status"]["buildHistory"][0]["startTime"], "2026-01-02T03:04:08.000000Z");
+        assert_eq!(w["status"]["lastDeployTime"], "2026-01-02T03:04:08.000000Z");
         assert_eq!(w["status"]["conditions"][1]["lastTransitionTime"], "2026-01-02T03:04:09.000000Z");
     }
 
