@@ -139,10 +139,14 @@ pub fn get(args: &GetArgs) -> ExitCode {
                     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
                     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
                     serde::Serialize::serialize(&v, &mut ser).expect("json");
-                    println!("{}", String::from_utf8_lossy(&buf));
+                    buf.push(b'\n');
+                    // A closed pipe (`| head`) is not an error worth a panic.
+                    let _ = std::io::Write::write_all(&mut std::io::stdout(), &buf);
                 }
                 OutputFormat::Yaml => match to_yaml(&v) {
-                    Ok(y) => print!("{y}"),
+                    Ok(y) => {
+                        let _ = std::io::Write::write_all(&mut std::io::stdout(), y.as_bytes());
+                    }
                     Err(e) => {
                         eprintln!("Error: failed to render YAML: {e}");
                         return ExitCode::ENVIRONMENT;
