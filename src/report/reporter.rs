@@ -153,6 +153,7 @@ impl Reporter {
                     record_push(self.images.values_mut().flatten(), &image, &pushed_ref, digest.as_ref());
                 }
                 Event::PodsChanged { resource, pods } => {
+                    self.live.pods_changed(&resource, &pods);
                     self.pods.insert(resource.to_string(), pods);
                 }
                 Event::SessionChanged(_) => {}

@@ -12,7 +12,8 @@ use stilt_core::webview::{ViewParts, complete_view, snapshot};
 /// The snapshot document.
 pub fn render(session: &Session, live: &LiveView, created_at: &DateTime<Utc>) -> Value {
     let resources = live.resources();
+    let pods = live.pods();
     let (from, segments) = live.since(0);
-    let parts = ViewParts { session, resources: &resources, version: env!("CARGO_PKG_VERSION") };
+    let parts = ViewParts { session, resources: &resources, pods: &pods, version: env!("CARGO_PKG_VERSION") };
     snapshot(complete_view(parts, &segments, from), created_at)
 }

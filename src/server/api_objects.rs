@@ -29,7 +29,7 @@ fn objects(st: &ServerState, plural: &str) -> Option<Vec<Value>> {
     let session = st.sessions.borrow().clone();
     match plural {
         "sessions" => Some(vec![session.to_api_json()]),
-        "uiresources" => Some(ui_resources(&session, &st.live.resources())),
+        "uiresources" => Some(ui_resources(&session, &st.live.resources(), &st.live.pods())),
         "uisessions" => Some(vec![ui_session(&session, &st.version)]),
         _ => None,
     }

@@ -10,7 +10,8 @@ use crate::event::{Level, LogLine, LogSource};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use stilt_core::Manifest;
-use stilt_core::ui_resource::ResourceInfo;
+use stilt_core::k8s_pod::PodSummary;
+use stilt_core::ui_resource::{Pods, ResourceInfo};
 use stilt_core::webview::{LogSegment, SegmentLevel};
 use tokio::sync::watch;
 
@@ -31,6 +32,7 @@ pub struct LiveView {
     /// Bumped to the end checkpoint on every appended line.
     log_end: watch::Sender<usize>,
     resources: watch::Sender<Arc<Vec<ResourceInfo>>>,
+    pods: Mutex<Arc<Pods>>,
 }
 
 impl std::fmt::Debug for LiveView {
@@ -46,6 +48,7 @@ impl LiveView {
             buffer: Mutex::new(Buffer { segments: VecDeque::new(), first: 0, bytes: 0, max_bytes }),
             log_end: watch::Sender::new(0),
             resources: watch::Sender::new(Arc::new(Vec::new())),
+            pods: Mutex::new(Arc::new(Pods::new())),
         })
     }
 
@@ -79,6 +82,20 @@ impl LiveView {
     /// Records the loaded Tiltfile's resources.
     pub fn loaded(&self, manifests: &[Manifest]) {
         self.resources.send_replace(Arc::new(manifests.iter().map(ResourceInfo::from_manifest).collect()));
+    }
+
+    /// Records a Kubernetes resource's pods (and wakes the resource watchers).
+    pub fn pods_changed(&self, resource: &str, pods: &[PodSummary]) {
+        {
+            let mut all = self.pods.lock().expect("pods");
+            Arc::make_mut(&mut all).insert(resource.to_string(), pods.to_vec());
+        }
+        self.resources.send_modify(|_| {});
+    }
+
+    /// Pods last seen, by resource.
+    pub fn pods(&self) -> Arc<Pods> {
+        self.pods.lock().expect("pods").clone()
     }
 
     /// The kept segments from `checkpoint` on, and the checkpoint the first of them has.

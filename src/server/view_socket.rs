@@ -34,8 +34,9 @@ pub async fn websocket_token(State(st): State<ServerState>, headers: HeaderMap) 
 fn full_view(st: &ServerState) -> (Value, usize) {
     let session = st.sessions.borrow().clone();
     let resources = st.live.resources();
+    let pods = st.live.pods();
     let (from, segments) = st.live.since(0);
-    let parts = ViewParts { session: &session, resources: &resources, version: &st.version };
+    let parts = ViewParts { session: &session, resources: &resources, pods: &pods, version: &st.version };
     (complete_view(parts, &segments, from), from + segments.len())
 }
 
@@ -104,10 +105,15 @@ async fn stream(mut socket: WebSocket, st: ServerState) {
         logs.mark_unchanged();
         let session = sessions.borrow_and_update().clone();
         let infos = resources.borrow_and_update().clone();
+        let pods = st.live.pods();
         let (from, segments) = st.live.since(checkpoint);
         if !segments.is_empty() || objects_changed {
-            let parts =
-                objects_changed.then_some(ViewParts { session: &session, resources: &infos, version: &st.version });
+            let parts = objects_changed.then_some(ViewParts {
+                session: &session,
+                resources: &infos,
+                pods: &pods,
+                version: &st.version,
+            });
             let update = log_update(parts, &segments, from, session.status.start_time.as_ref());
             if !send(&mut socket, &update).await {
                 return;

@@ -412,10 +412,10 @@ fn uiresources_match_real_tilt_ci_and_stilt_get_reads_real_tilt() {
     let real_dir = tempfile::tempdir().unwrap();
     std::fs::write(real_dir.path().join("Tiltfile"), GATED).unwrap();
     let _release_real = Release(real_dir.path().join("go"));
-    let (tp, wp) = (free_port().to_string(), free_port().to_string());
+    let (tilt_port, web_port) = (free_port().to_string(), free_port().to_string());
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let mut real = dev
-        .command(&["ci", "--port", &tp, "--webdev-port", &wp])
+        .command(&["ci", "--port", &tilt_port, "--webdev-port", &web_port])
         .current_dir(real_dir.path())
         .env("PATH", &path)
         .stdout(Stdio::piped())
@@ -436,11 +436,11 @@ fn uiresources_match_real_tilt_ci_and_stilt_get_reads_real_tilt() {
             ready.then_some(v)
         })
     };
-    let from_tilt = wait_phase(&tp);
+    let real_list = wait_phase(&tilt_port);
 
     // stilt's own client reads the real Tilt through its client-config entry.
     let got = Command::new(crate::harness::stilt_bin())
-        .args(["get", "session", "Tiltfile", "-o", "json", "--port", &tp])
+        .args(["get", "session", "Tiltfile", "-o", "json", "--port", &tilt_port])
         .env("TILT_DEV_DIR", dev.path())
         .env_remove("TILT_CONFIG")
         .env_remove("TILT_PORT")
@@ -451,16 +451,16 @@ fn uiresources_match_real_tilt_ci_and_stilt_get_reads_real_tilt() {
     assert_eq!(session["kind"], "Session");
     assert_eq!(session["spec"]["tiltfilePath"], real_dir.path().join("Tiltfile").to_str().unwrap());
 
-    let sp = free_port().to_string();
-    let run = dev.stilt(Stilt::tiltfile(GATED)).args(&["--port", &sp]);
+    let stilt_port = free_port().to_string();
+    let run = dev.stilt(Stilt::tiltfile(GATED)).args(&["--port", &stilt_port]);
     let child = run.spawn();
     let _release = Release(run.dir.path().join("go"));
-    let from_stilt = wait_phase(&sp);
+    let ours_list = wait_phase(&stilt_port);
     let by_name = |mut v: Vec<Value>| {
         v.sort_by_key(|i| i["metadata"]["name"].as_str().unwrap_or_default().to_string());
         v
     };
-    let (a, b) = (by_name(comparable(&from_tilt)), by_name(comparable(&from_stilt)));
+    let (a, b) = (by_name(comparable(&real_list)), by_name(comparable(&ours_list)));
     for (t, s) in a.iter().zip(&b) {
         assert_eq!(s, t, "stilt's UIResource (left) differs from real Tilt's (right)");
     }

@@ -8,11 +8,16 @@
 //! runtime `not_applicable`, as in Tilt. The two synthesized conditions (`UpToDate`, `Ready`) follow
 //! Tilt's rules exactly.
 
+use crate::k8s_pod::{PodSummary, newest_pod};
 use crate::manifest::{Manifest, ResourceTarget, TriggerMode};
 use crate::micro_time;
 use crate::session::{API_VERSION, Session, Target, TargetState, sort_keys};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Pods last seen, by resource (Kubernetes resources only).
+pub type Pods = BTreeMap<String, Vec<PodSummary>>;
 
 /// Tilt's name for the Tiltfile's own resource.
 pub const TILTFILE_RESOURCE: &str = "(Tiltfile)";
@@ -314,8 +319,33 @@ fn tiltfile_resource(session: &Session) -> Value {
     json!({"metadata": metadata(session, TILTFILE_RESOURCE, &[]), "spec": {}, "status": status})
 }
 
+/// `k8sResourceInfo` from the newest pod (Tilt's `populateResourceInfoView`).
+fn k8s_info(name: &str, pods: Option<&Vec<PodSummary>>) -> Value {
+    let Some(pod) = pods.and_then(|p| newest_pod(p)) else {
+        return json!({"podCreationTime": null, "podUpdateStartTime": null});
+    };
+    let mut v = json!({
+        "podName": pod.name,
+        "podCreationTime": pod.created_at.as_ref().map(micro_time::format_seconds),
+        "podUpdateStartTime": null,
+        "podStatus": pod.display_status(),
+        "spanID": runtime_span_id(name),
+    });
+    if !pod.message.is_empty() {
+        v["podStatusMessage"] = Value::from(pod.message.clone());
+    }
+    if pod.all_containers_ready() {
+        v["allContainersReady"] = Value::from(true);
+    }
+    let restarts: i32 = pod.containers.iter().map(|c| c.restarts).sum();
+    if restarts > 0 {
+        v["podRestarts"] = Value::from(restarts);
+    }
+    v
+}
+
 /// One resource's UIResource.
-fn resource(session: &Session, info: &ResourceInfo) -> Value {
+fn resource(session: &Session, info: &ResourceInfo, pods: &Pods) -> Value {
     let name = info.name.as_str();
     let update = find(session, &format!("{name}:update"));
     let runtime = find(session, &format!("{name}:serve")).or_else(|| find(session, &format!("{name}:runtime")));
@@ -398,9 +428,7 @@ fn resource(session: &Session, info: &ResourceInfo) -> Value {
     }
     match info.kind {
         ResourceKind::Local => obj.insert("localResourceInfo".into(), json!({})),
-        ResourceKind::K8s => {
-            obj.insert("k8sResourceInfo".into(), json!({"podCreationTime": null, "podUpdateStartTime": null}))
-        }
+        ResourceKind::K8s => obj.insert("k8sResourceInfo".into(), k8s_info(name, pods.get(name))),
         ResourceKind::DockerCompose => obj.insert("composeResourceInfo".into(), json!({})),
     };
     json!({"metadata": metadata(session, name, &info.labels), "spec": {}, "status": status})
@@ -440,7 +468,7 @@ fn infos_from_targets(session: &Session) -> Vec<ResourceInfo> {
 /// Every UIResource of the run: `(Tiltfile)` first, then the resources in Tiltfile order (Tilt's
 /// `sortUIResources`), each with `status.order` counting from 1. `resources` empty means the
 /// Tiltfile has not loaded: names come from the Session's targets.
-pub fn ui_resources(session: &Session, resources: &[ResourceInfo]) -> Vec<Value> {
+pub fn ui_resources(session: &Session, resources: &[ResourceInfo], pods: &Pods) -> Vec<Value> {
     let fallback;
     let infos = if resources.is_empty() {
         fallback = infos_from_targets(session);
@@ -449,7 +477,7 @@ pub fn ui_resources(session: &Session, resources: &[ResourceInfo]) -> Vec<Value>
         resources
     };
     let mut out = vec![tiltfile_resource(session)];
-    out.extend(infos.iter().map(|i| resource(session, i)));
+    out.extend(infos.iter().map(|i| resource(session, i, pods)));
     out.into_iter()
         .enumerate()
         .map(|(i, mut r)| {
@@ -558,7 +586,7 @@ mod tests {
         ]);
         let mut build = info("build", ResourceKind::Local);
         build.labels = vec!["backend".into()];
-        let rs = ui_resources(&s, &[build, info("web", ResourceKind::Local)]);
+        let rs = ui_resources(&s, &[build, info("web", ResourceKind::Local)], &Pods::new());
         let names: Vec<&str> = rs.iter().map(|r| r["metadata"]["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["(Tiltfile)", "build", "web"]);
         assert_eq!(rs[0]["status"]["updateStatus"], "ok");
@@ -624,19 +652,40 @@ mod tests {
         ]);
         let mut app = info("app", ResourceKind::K8s);
         app.images = vec!["registry/app".into()];
+        let mut after = info("after", ResourceKind::Local);
+        after.deps = vec!["bad".into(), "app".into()];
+        let pod = crate::k8s_pod::PodSummary::from_json(&serde_json::json!({
+            "metadata": {"name": "app-7d4-x", "namespace": "ns", "uid": "1", "creationTimestamp": "2026-01-02T03:04:08Z"},
+            "status": {"phase": "Running", "containerStatuses": [
+                {"name": "c", "ready": false, "restartCount": 2, "state": {"running": {}}}
+            ]},
+        }));
+        let pods = Pods::from([("app".to_string(), vec![pod])]);
         let rs = ui_resources(
             &s,
             &[
-                info("after", ResourceKind::Local),
+                after,
                 info("bad", ResourceKind::Local),
                 app,
                 info("run", ResourceKind::Local),
                 info("off", ResourceKind::Local),
             ],
+            &pods,
         );
         let after = &rs[1];
         assert_eq!(after["status"]["updateStatus"], "pending");
         assert_eq!(after["status"]["waiting"]["reason"], "waiting-for-dep");
+        let on: Vec<&str> =
+            after["status"]["waiting"]["on"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+        assert_eq!(on, ["bad", "app"], "neither the failed nor the unready dep counts as ready");
+        assert_eq!(after["metadata"]["annotations"]["tilt.dev/resource"], "after");
+        assert_eq!(after["metadata"]["ownerReferences"][0]["uid"], "u");
+        let k8s = &rs[3]["status"]["k8sResourceInfo"];
+        assert_eq!(k8s["podName"], "app-7d4-x");
+        assert_eq!(k8s["podStatus"], "Running");
+        assert_eq!(k8s["podRestarts"], 2);
+        assert_eq!(k8s["podCreationTime"], "2026-01-02T03:04:08Z");
+        assert!(k8s.get("allContainersReady").is_none(), "{k8s}");
         assert_eq!(conditions(after)[0], ("UpToDate".into(), "False".into(), "UpdatePending".into()));
         let bad = &rs[2];
         assert_eq!(bad["status"]["updateStatus"], "error");
@@ -673,7 +722,7 @@ mod tests {
                 }),
             ),
         ]);
-        let rs = ui_resources(&s, &[]);
+        let rs = ui_resources(&s, &[], &Pods::new());
         let names: Vec<&str> = rs.iter().map(|r| r["metadata"]["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["(Tiltfile)", "a", "k"]);
         assert_eq!(rs[0]["status"]["updateStatus"], "in_progress");

@@ -9,7 +9,7 @@
 use crate::micro_time;
 use crate::session::{API_VERSION, Session, sort_keys};
 use crate::ui_resource::{
-    ResourceInfo, TILTFILE_RESOURCE, build_span_id, runtime_span_id, tiltfile_span_id, ui_resources,
+    Pods, ResourceInfo, TILTFILE_RESOURCE, build_span_id, runtime_span_id, tiltfile_span_id, ui_resources,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -133,6 +133,8 @@ pub struct ViewParts<'a> {
     pub session: &'a Session,
     /// Tiltfile facts per resource (empty before the load).
     pub resources: &'a [ResourceInfo],
+    /// Pods last seen per Kubernetes resource.
+    pub pods: &'a Pods,
     /// `runningTiltBuild.version`.
     pub version: &'a str,
 }
@@ -142,7 +144,7 @@ pub struct ViewParts<'a> {
 pub fn complete_view(parts: ViewParts<'_>, segments: &[LogSegment], from: usize) -> Value {
     let mut view = json!({
         "uiSession": ui_session(parts.session, parts.version),
-        "uiResources": ui_resources(parts.session, parts.resources),
+        "uiResources": ui_resources(parts.session, parts.resources, parts.pods),
         "logList": log_list(segments, from),
         "tiltStartTime": parts.session.status.start_time.as_ref().map(micro_time::format),
         "isComplete": true,
@@ -166,7 +168,7 @@ pub fn log_update(
     }
     if let Some(p) = parts {
         view["uiSession"] = ui_session(p.session, p.version);
-        view["uiResources"] = Value::from(ui_resources(p.session, p.resources));
+        view["uiResources"] = Value::from(ui_resources(p.session, p.resources, p.pods));
     }
     view
 }
