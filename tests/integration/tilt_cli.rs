@@ -253,6 +253,23 @@ fn tilt_get_describe_logs_and_snapshot_against_stilt() {
     let build_only = dev.tilt_ok(&["logs", "build", "--port", &p]);
     assert!(build_only.contains("built-line") && !build_only.contains("serving-line"), "{build_only}");
 
+    let json_lines = dev.tilt_ok(&["logs", "build", "--json", "--port", &p]);
+    let line: Value = json_lines
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["message"] == "built-line")
+        .unwrap();
+    assert_eq!((line["resource"].as_str(), line["source"].as_str()), (Some("build"), Some("build")), "{line}");
+
+    // `tilt snapshot create` reads /api/view; Tilt's own types load what it saved.
+    let created = dev.path().join("created.json");
+    dev.tilt_ok(&["snapshot", "create", "--port", &p, created.to_str().unwrap()]);
+    let checked = Command::new(&check).arg(&created).output().unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    let live: Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(live["resources"][2]["name"], "gate");
+    assert_eq!(live["resources"][2]["runtimeStatus"], "pending");
+
     // `tilt logs -f` follows until the run ends, and sees lines printed after it started.
     let mut follow =
         dev.command(&["logs", "-f", "--port", &p]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
