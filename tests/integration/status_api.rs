@@ -78,3 +78,24 @@ fn get_session_without_a_server_fails_clearly() {
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("failed to reach a running stilt"));
 }
+
+#[test]
+fn sigterm_removes_the_tilt_client_config_entry() {
+    let port = free_port().to_string();
+    let dev = tempfile::tempdir().unwrap();
+    let run = Stilt::tiltfile(
+        "local_resource('s', serve_cmd='echo yes > started; exec sleep 300', \
+         readiness_probe=probe(period_secs=1, exec=exec_action(['test', '-f', 'go'])))\n",
+    )
+    .args(&["--port", &port])
+    .env("TILT_DEV_DIR", dev.path().to_str().unwrap());
+    let child = run.spawn();
+    wait_for_file(&run.dir.path().join("started"), 30);
+    let config = dev.path().join("config");
+    assert!(std::fs::read_to_string(&config).unwrap().contains(&format!("tilt-{port}")));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    run.collect(child).expect_code(143);
+    let after = std::fs::read_to_string(&config).unwrap();
+    assert!(!after.contains(&format!("tilt-{port}")), "{after}");
+}
