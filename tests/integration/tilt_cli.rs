@@ -100,6 +100,14 @@ impl DevDir {
     }
 }
 
+/// Loads a snapshot file with tilt-snapshot-check (Tilt's own types and log store) and returns
+/// its summary.
+fn check_snapshot(check: &Path, file: &Path) -> Value {
+    let out = Command::new(check).arg(file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Polls `f` until it returns `Some`, for up to `secs`.
 fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
@@ -193,6 +201,24 @@ fn wait_exit(child: &mut Child, secs: u64) -> Option<std::process::ExitStatus> {
     None
 }
 
+/// `tilt logs` (plain, one resource, `--json`) while the gated run waits.
+fn assert_logs_so_far(dev: &DevDir, p: &str) {
+    // The log so far, with Tilt's resource prefixes.
+    let logs = dev.tilt_ok(&["logs", "--port", p]);
+    assert!(logs.lines().any(|l| l.contains("build") && l.contains("│") && l.ends_with("built-line")), "{logs}");
+    assert!(logs.contains("serving-line"), "{logs}");
+    let build_only = dev.tilt_ok(&["logs", "build", "--port", p]);
+    assert!(build_only.contains("built-line") && !build_only.contains("serving-line"), "{build_only}");
+
+    let line: Value = dev
+        .tilt_ok(&["logs", "build", "--json", "--port", p])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["message"] == "built-line")
+        .unwrap();
+    assert_eq!((line["resource"].as_str(), line["source"].as_str()), (Some("build"), Some("build")), "{line}");
+}
+
 #[test]
 fn tilt_get_describe_logs_and_snapshot_against_stilt() {
     let Some((tilt, check)) = tools() else { return };
@@ -246,29 +272,14 @@ fn tilt_get_describe_logs_and_snapshot_against_stilt() {
     assert_eq!(field("Exit Condition:"), "ci", "{described}");
     assert_eq!(field("Done:"), "false", "{described}");
 
-    // The log so far, with Tilt's resource prefixes.
-    let logs = dev.tilt_ok(&["logs", "--port", &p]);
-    assert!(logs.lines().any(|l| l.contains("build") && l.contains("│") && l.ends_with("built-line")), "{logs}");
-    assert!(logs.contains("serving-line"), "{logs}");
-    let build_only = dev.tilt_ok(&["logs", "build", "--port", &p]);
-    assert!(build_only.contains("built-line") && !build_only.contains("serving-line"), "{build_only}");
-
-    let json_lines = dev.tilt_ok(&["logs", "build", "--json", "--port", &p]);
-    let line: Value = json_lines
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .find(|l| l["message"] == "built-line")
-        .unwrap();
-    assert_eq!((line["resource"].as_str(), line["source"].as_str()), (Some("build"), Some("build")), "{line}");
+    assert_logs_so_far(&dev, &p);
 
     // `tilt snapshot create` reads /api/view; Tilt's own types load what it saved.
     let created = dev.path().join("created.json");
     dev.tilt_ok(&["snapshot", "create", "--port", &p, created.to_str().unwrap()]);
-    let checked = Command::new(&check).arg(&created).output().unwrap();
-    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
-    let live: Value = serde_json::from_slice(&checked.stdout).unwrap();
-    assert_eq!(live["resources"][2]["name"], "gate");
-    assert_eq!(live["resources"][2]["runtimeStatus"], "pending");
+    let saved = check_snapshot(&check, &created);
+    assert_eq!(saved["resources"][2]["name"], "gate");
+    assert_eq!(saved["resources"][2]["runtimeStatus"], "pending");
 
     // `tilt logs -f` follows until the run ends, and sees lines printed after it started.
     let mut follow =
@@ -295,9 +306,7 @@ fn tilt_get_describe_logs_and_snapshot_against_stilt() {
 
     // The snapshot, read with Tilt's own types (unknown fields rejected) and log store.
     let snap = out.dir.join("out/snapshot.json");
-    let checked = Command::new(&check).arg(&snap).output().unwrap();
-    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
-    let summary: Value = serde_json::from_slice(&checked.stdout).unwrap();
+    let summary = check_snapshot(&check, &snap);
     let rs: Vec<(&str, &str, &str)> = summary["resources"]
         .as_array()
         .unwrap()
@@ -333,9 +342,7 @@ fn snapshot_of_a_failed_run_carries_the_error() {
         .args(&["--output-snapshot-on-exit", "out/snapshot.json"])
         .run();
     out.expect_code(1);
-    let checked = Command::new(&check).arg(out.dir.join("out/snapshot.json")).output().unwrap();
-    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
-    let summary: Value = serde_json::from_slice(&checked.stdout).unwrap();
+    let summary = check_snapshot(&check, &out.dir.join("out/snapshot.json"));
     let bad = &summary["resources"][1];
     assert_eq!(bad["name"], "bad");
     assert_eq!(bad["updateStatus"], "error");
