@@ -9,3 +9,4 @@ pub mod log_stream;
 pub mod log_tail;
 pub mod reporter;
 pub mod run_summary;
+pub mod tilt_snapshot;

@@ -122,7 +122,7 @@ pub struct CiArgs {
     /// Write the JSON report (Session object + `stilt` section) here.
     #[arg(long = "report-json", value_name = "FILE")]
     pub report_json: Option<PathBuf>,
-    /// Write the JSON report here as well (Tilt's flag name).
+    /// Write Tilt's webview snapshot here (`tilt snapshot view FILE` opens it).
     #[arg(long = "output-snapshot-on-exit", value_name = "FILE")]
     pub output_snapshot_on_exit: Option<PathBuf>,
     /// Write one log file per resource into this directory.

@@ -14,7 +14,8 @@ use crate::exec::image_build::DockerHandle;
 use crate::exec::process_registry::ProcessRegistry;
 use crate::report::log_stream::LogFilter;
 use crate::report::reporter::{ReporterConfig, spawn_reporter};
-use crate::server::status_server;
+use crate::server::live_view::{DEFAULT_LOG_BYTES, LiveView};
+use crate::server::status_server::{self, StatusServer};
 use chrono::Utc;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -81,6 +82,7 @@ pub async fn run(args: CiArgs) -> ExitCode {
     install_signal_handlers(shutdown_tx);
 
     let (events, events_rx) = unbounded_channel();
+    let live = LiveView::new(DEFAULT_LOG_BYTES);
     let reporter = spawn_reporter(
         ReporterConfig {
             filter: LogFilter { resources: args.log_resource.clone(), source: args.log_source, level: args.log_level },
@@ -90,6 +92,7 @@ pub async fn run(args: CiArgs) -> ExitCode {
             report_json: args.report_json.clone(),
             snapshot: args.output_snapshot_on_exit.clone(),
             ci: crate::report::ci_output::CiConfig::from_args(args.ci_output, &args.mask_env),
+            live: Some(live.clone()),
         },
         events_rx,
     );
@@ -130,7 +133,8 @@ pub async fn run(args: CiArgs) -> ExitCode {
             Ok(listener) => {
                 let shown = if args.host == "localhost" { "127.0.0.1" } else { args.host.as_str() };
                 status_url = Some(format!("http://{shown}:{}/apis/tilt.dev/v1alpha1/sessions/Tiltfile", args.port));
-                server = Some(status_server::serve(listener, session_rx));
+                let warn = |msg| global_log(&events, Level::Warn, msg);
+                server = Some(StatusServer::start(listener, session_rx, live.clone(), &warn));
             }
             Err(e) => {
                 early_failure =
@@ -163,7 +167,7 @@ pub async fn run(args: CiArgs) -> ExitCode {
     drop(events);
     let _ = reporter.await;
     if let Some(s) = server {
-        s.abort();
+        s.stop().await;
     }
     exit_code
 }

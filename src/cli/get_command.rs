@@ -1,24 +1,66 @@
 //! `stilt get session` and `stilt describe session`: read the Session from a running
-//! `stilt ci` over its status API.
+//! `stilt ci` over its status API, or from a running Tilt through the `tilt-<port>` entry of
+//! Tilt's client config (HTTPS with Tilt's CA and bearer token).
 
 use super::args::{GetArgs, OutputFormat};
 use super::describe::describe_text;
+use crate::server::tilt_client_config::{self, Endpoint, TiltClientConfig, api_server_name};
+use std::sync::Arc;
 use std::time::Duration;
 use stilt_core::ExitCode;
+use stilt_core::session::sort_keys;
+use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+
+/// Where to send the request: the `tilt-<port>` entry of Tilt's client config when there is one
+/// (a real Tilt's API server is HTTPS on its own port, with a token; stilt's is the status port),
+/// else the status port directly.
+fn endpoint(args: &GetArgs) -> Endpoint {
+    let local = matches!(args.host.as_str(), "localhost" | "127.0.0.1" | "");
+    let registered = local
+        .then(TiltClientConfig::from_env)
+        .flatten()
+        .and_then(|c| c.read().ok())
+        .and_then(|doc| tilt_client_config::endpoint(&doc, &api_server_name(args.port)));
+    registered.unwrap_or_else(|| {
+        let host = if local { "127.0.0.1" } else { args.host.as_str() };
+        Endpoint { server: format!("http://{host}:{}", args.port), token: None, ca_data: None }
+    })
+}
+
+fn agent(ep: &Endpoint) -> Result<ureq::Agent, String> {
+    let mut cfg =
+        ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10)));
+    if let Some(ca) = &ep.ca_data {
+        use base64::Engine;
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(ca.trim())
+            .map_err(|e| format!("the certificate-authority-data of {} is not base64: {e}", ep.server))?;
+        let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+            .filter_map(Result::ok)
+            .filter_map(|item| match item {
+                ureq::tls::PemItem::Certificate(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        cfg = cfg.tls_config(
+            TlsConfig::builder().provider(TlsProvider::Rustls).root_certs(RootCerts::Specific(Arc::new(certs))).build(),
+        );
+    }
+    Ok(cfg.build().into())
+}
 
 fn fetch(args: &GetArgs) -> Result<serde_json::Value, String> {
-    let host = if args.host == "localhost" { "127.0.0.1" } else { args.host.as_str() };
     let path = match &args.name {
         Some(name) => format!("/apis/tilt.dev/v1alpha1/sessions/{name}"),
         None => "/apis/tilt.dev/v1alpha1/sessions".to_string(),
     };
-    let url = format!("http://{host}:{}{path}", args.port);
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
-    let mut resp = agent.get(&url).call().map_err(|e| {
+    let ep = endpoint(args);
+    let url = format!("{}{path}", ep.server.trim_end_matches('/'));
+    let mut req = agent(&ep)?.get(&url).header("Accept", "application/json");
+    if let Some(t) = &ep.token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut resp = req.call().map_err(|e| {
         format!("failed to reach a running stilt at {url}: {e} (is `stilt ci` running with --port {}?)", args.port)
     })?;
     let status = resp.status().as_u16();
@@ -32,7 +74,20 @@ fn fetch(args: &GetArgs) -> Result<serde_json::Value, String> {
             body.get("reason").and_then(|r| r.as_str()).unwrap_or("Unknown")
         ));
     }
-    Ok(body)
+    Ok(as_kubectl_list(body))
+}
+
+/// A `SessionList` as kubectl prints a list: `{"apiVersion": "v1", "kind": "List", …}`.
+fn as_kubectl_list(body: serde_json::Value) -> serde_json::Value {
+    if body.get("kind").and_then(|k| k.as_str()).is_some_and(|k| k.ends_with("List") && k != "List") {
+        return sort_keys(serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": body.get("items").cloned().unwrap_or_else(|| serde_json::json!([])),
+            "metadata": {"resourceVersion": ""},
+        }));
+    }
+    body
 }
 
 /// JSON as YAML. Goes through a plain value type: starlark turns on serde_json's
@@ -84,10 +139,14 @@ pub fn get(args: &GetArgs) -> ExitCode {
                     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
                     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
                     serde::Serialize::serialize(&v, &mut ser).expect("json");
-                    println!("{}", String::from_utf8_lossy(&buf));
+                    buf.push(b'\n');
+                    // A closed pipe (`| head`) is not an error worth a panic.
+                    let _ = std::io::Write::write_all(&mut std::io::stdout(), &buf);
                 }
                 OutputFormat::Yaml => match to_yaml(&v) {
-                    Ok(y) => print!("{y}"),
+                    Ok(y) => {
+                        let _ = std::io::Write::write_all(&mut std::io::stdout(), y.as_bytes());
+                    }
                     Err(e) => {
                         eprintln!("Error: failed to render YAML: {e}");
                         return ExitCode::ENVIRONMENT;

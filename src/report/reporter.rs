@@ -10,8 +10,10 @@ use super::log_dir::LogDir;
 use super::log_stream::{LogFilter, LogStream};
 use super::log_tail::LogTail;
 use super::run_summary::{TargetSummary, summarize};
+use super::tilt_snapshot;
 use crate::event::{Event, LogSource, Outcome};
 use crate::exec::image_build::{ImageBuildRecord, record_push};
+use crate::server::live_view::{DEFAULT_LOG_BYTES, LiveView};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -39,8 +41,11 @@ pub struct ReporterConfig {
     pub junit: Option<PathBuf>,
     /// `--report-json`.
     pub report_json: Option<PathBuf>,
-    /// `--output-snapshot-on-exit` (same document as the JSON report).
+    /// `--output-snapshot-on-exit`: Tilt's webview snapshot.
     pub snapshot: Option<PathBuf>,
+    /// The log and resource facts shared with the status API (the reporter keeps its own when
+    /// `None`; the snapshot is built from it).
+    pub live: Option<Arc<LiveView>>,
     /// `--ci-output` (GitHub/GitLab/CircleCI conventions), if any.
     pub ci: Option<CiConfig>,
 }
@@ -71,6 +76,7 @@ struct Reporter {
     /// Images built, by resource.
     images: BTreeMap<String, Vec<ImageBuildRecord>>,
     pods: BTreeMap<String, Vec<stilt_core::k8s_pod::PodSummary>>,
+    live: Arc<LiveView>,
     result: ReporterResult,
 }
 
@@ -85,6 +91,7 @@ impl Reporter {
             }
         });
         Reporter {
+            live: cfg.live.clone().unwrap_or_else(|| LiveView::new(DEFAULT_LOG_BYTES)),
             ci: cfg.ci.clone().map(|c| CiOutput::new(c, cfg.filter.clone())),
             stream: LogStream::new(std::io::stdout(), cfg.filter.clone(), cfg.color),
             cfg,
@@ -118,10 +125,12 @@ impl Reporter {
                 }
                 Event::TiltfileLoaded { result, duration } => {
                     self.manifests.clone_from(&result.manifests);
+                    self.live.loaded(&result.manifests);
                     self.load_time = Some(duration);
                 }
                 Event::TiltfileFailed { error } => self.tiltfile_error = Some(error),
                 Event::Log(line) => {
+                    self.live.log(&line);
                     self.stream.write(&line);
                     if let Some(ci) = &mut self.ci {
                         ci.log(&line);
@@ -144,6 +153,7 @@ impl Reporter {
                     record_push(self.images.values_mut().flatten(), &image, &pushed_ref, digest.as_ref());
                 }
                 Event::PodsChanged { resource, pods } => {
+                    self.live.pods_changed(&resource, &pods);
                     self.pods.insert(resource.to_string(), pods);
                 }
                 Event::SessionChanged(_) => {}
@@ -211,9 +221,12 @@ impl Reporter {
             let xml = junit_report::render(&targets, &ctx, &|t| self.tail_for(t));
             self.write_file(&path, xml.as_bytes(), "JUnit report");
         }
-        let json_paths: Vec<PathBuf> =
-            [self.cfg.report_json.clone(), self.cfg.snapshot.clone()].into_iter().flatten().collect();
-        if !json_paths.is_empty() {
+        if let Some(path) = self.cfg.snapshot.clone() {
+            let mut text = serde_json::to_string(&tilt_snapshot::render(session, &self.live, &now)).expect("json");
+            text.push('\n');
+            self.write_file(&path, text.as_bytes(), "Tilt snapshot");
+        }
+        if let Some(path) = self.cfg.report_json.clone() {
             let failure = outcome.failure.as_ref().map(|f| (f.class.as_str(), f.message.as_str(), f.target.as_deref()));
             let facts = RunFacts {
                 exit_code: outcome.exit_code.0,
@@ -230,9 +243,7 @@ impl Reporter {
             });
             let mut text = serde_json::to_string_pretty(&doc).expect("json");
             text.push('\n');
-            for p in json_paths {
-                self.write_file(&p, text.as_bytes(), "JSON report");
-            }
+            self.write_file(&path, text.as_bytes(), "JSON report");
         }
         if let Some(ci) = &mut self.ci {
             let view = RunView {

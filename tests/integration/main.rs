@@ -16,4 +16,5 @@ mod harness;
 mod k8s_env;
 mod signals;
 mod status_api;
+mod tilt_cli;
 mod tiltfile_result;

@@ -3,18 +3,28 @@
 use crate::harness::{Stilt, free_port, stilt_bin, wait_for_file};
 use std::process::Command;
 
-fn stilt(args: &[&str]) -> std::process::Output {
-    Command::new(stilt_bin()).args(args).env_remove("TILT_PORT").output().unwrap()
+fn stilt_in(dev: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(stilt_bin())
+        .args(args)
+        .env_remove("TILT_PORT")
+        .env_remove("TILT_CONFIG")
+        .env("TILT_DEV_DIR", dev)
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn get_and_describe_session_while_running() {
     let port = free_port().to_string();
+    // Tilt's client config of this test only: `stilt get` finds the run through its entry.
+    let dev = tempfile::tempdir().unwrap();
+    let stilt = |args: &[&str]| stilt_in(dev.path(), args);
     let run = Stilt::tiltfile(
         "local_resource('gate', serve_cmd='echo yes > started; exec sleep 300', readiness_probe=probe(period_secs=1, exec=exec_action(['test', '-f', 'go'])))\n\
          local_resource('after', cmd='echo after', resource_deps=['gate'])\n",
     )
-    .args(&["--port", &port]);
+    .args(&["--port", &port])
+    .env("TILT_DEV_DIR", dev.path().to_str().unwrap());
     let child = run.spawn();
     let dir = run.dir.path().to_path_buf();
     wait_for_file(&dir.join("started"), 30);
@@ -45,6 +55,12 @@ fn get_and_describe_session_while_running() {
     assert!(text.contains("Name:         Tiltfile"), "{text}");
     assert!(text.contains("Exit Condition:  ci"), "{text}");
 
+    // Without the client-config entry, the status port is asked directly.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = stilt_in(elsewhere.path(), &["get", "session", "Tiltfile", "-o", "json", "--port", &port]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(dev.path().join("config")).unwrap().contains(&format!("tilt-{port}")));
+
     let out = stilt(&["get", "session", "nope", "--port", &port]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"nope\" not found"));
@@ -57,7 +73,29 @@ fn get_and_describe_session_while_running() {
 #[test]
 fn get_session_without_a_server_fails_clearly() {
     let port = free_port().to_string();
-    let out = stilt(&["get", "session", "--port", &port]);
+    let dev = tempfile::tempdir().unwrap();
+    let out = stilt_in(dev.path(), &["get", "session", "--port", &port]);
     assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("failed to reach a running stilt"));
+}
+
+#[test]
+fn sigterm_removes_the_tilt_client_config_entry() {
+    let port = free_port().to_string();
+    let dev = tempfile::tempdir().unwrap();
+    let run = Stilt::tiltfile(
+        "local_resource('s', serve_cmd='echo yes > started; exec sleep 300', \
+         readiness_probe=probe(period_secs=1, exec=exec_action(['test', '-f', 'go'])))\n",
+    )
+    .args(&["--port", &port])
+    .env("TILT_DEV_DIR", dev.path().to_str().unwrap());
+    let child = run.spawn();
+    wait_for_file(&run.dir.path().join("started"), 30);
+    let config = dev.path().join("config");
+    assert!(std::fs::read_to_string(&config).unwrap().contains(&format!("tilt-{port}")));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    run.collect(child).expect_code(143);
+    let after = std::fs::read_to_string(&config).unwrap();
+    assert!(!after.contains(&format!("tilt-{port}")), "{after}");
 }

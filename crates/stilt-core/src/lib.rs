@@ -17,7 +17,9 @@ pub mod manifest;
 pub mod micro_time;
 pub mod session;
 pub mod tiltfile_error;
+pub mod ui_resource;
 pub mod verdict;
+pub mod webview;
 
 pub use cluster_product::ClusterProduct;
 pub use duration::GoDuration;
