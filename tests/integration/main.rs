@@ -11,6 +11,7 @@ mod ci_local;
 mod ci_output;
 mod docker_env;
 mod golden;
+mod hardening;
 mod harness;
 mod k8s_env;
 mod signals;

@@ -58,6 +58,8 @@ pub(crate) struct Ctx {
     pub(crate) subprocess_time: Cell<std::time::Duration>,
     /// The kubeconfig's current context, read on first use.
     kube: std::cell::OnceCell<crate::kubeconfig::KubeContext>,
+    /// Set when the caller stopped waiting; the evaluator and slow builtins check it.
+    pub(crate) cancel: crate::CancelFlag,
 }
 
 thread_local! {
@@ -91,6 +93,7 @@ impl Ctx {
             ext: RefCell::new(crate::extensions::ExtState::default()),
             subprocess_time: Cell::new(std::time::Duration::ZERO),
             kube: std::cell::OnceCell::new(),
+            cancel: crate::CancelFlag::default(),
         }
     }
 
@@ -199,6 +202,9 @@ impl Ctx {
         eval.call_stack_top_location().map(|s| self.location(&s))
     }
 }
+
+/// The message of a builtin stopped by [`crate::CancelFlag`].
+pub(crate) const CANCELLED: &str = "the Tiltfile load was cancelled (timeout or signal)";
 
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)

@@ -58,7 +58,9 @@ fn evaluate_here(
         }
     };
     let state = State { env: opts.env, ..State::default() };
-    let ctx = Rc::new(Ctx::new(main.clone(), opts.args, opts.subcommand, opts.log, opts.on_spawn, state, opts.mode));
+    let mut ctx = Ctx::new(main.clone(), opts.args, opts.subcommand, opts.log, opts.on_spawn, state, opts.mode);
+    ctx.cancel = opts.cancel;
+    let ctx = Rc::new(ctx);
     report.1 = Some(Rc::clone(&ctx));
     if opts.kube_context.is_some() || opts.kube_namespace.is_some() {
         ctx.set_kube_override(opts.kube_context.as_deref(), opts.kube_namespace.as_deref());

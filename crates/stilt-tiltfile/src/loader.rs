@@ -95,9 +95,18 @@ pub(crate) fn exec_file(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleEr
 }
 
 fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ModuleError::Plain(format!("error reading file {}: {}", path.display(), go_compat::io_error("open", path, &e)))
-    })?;
+    // Invalid UTF-8 becomes U+FFFD (Go's Starlark keeps the raw bytes; Rust strings cannot).
+    let text = match crate::builtins::data::read_bounded(ctx, path) {
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Err(crate::builtins::data::ReadError::Io(e)) => {
+            return Err(ModuleError::Plain(format!(
+                "error reading file {}: {}",
+                path.display(),
+                go_compat::io_error("open", path, &e)
+            )));
+        }
+        Err(e) => return Err(ModuleError::Plain(format!("error reading file {}: {}", path.display(), e.message(path)))),
+    };
     let name = path.to_string_lossy().into_owned();
     let text = crate::detab::detab(&text).unwrap_or(text);
     let source = match while_rewrite::rewrite(&text) {
@@ -107,6 +116,20 @@ fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
         }
         None => text,
     };
+    if let Err(deep) = crate::nesting::check(&source) {
+        let (line, col) = match ctx.line_maps.borrow().get(&name) {
+            Some(map) => map.translate(deep.line, deep.col),
+            None => (deep.line, deep.col),
+        };
+        return Err(ModuleError::Located(TiltfileError {
+            message: format!(
+                "nested too deeply: more than {} levels of brackets and operators in one statement (stilt's limit; see docs/tiltfile-result.md)",
+                crate::nesting::MAX_NESTING
+            ),
+            location: Some(stilt_core::SourceLocation { file: PathBuf::from(&name), line, col }),
+            traceback: Vec::new(),
+        }));
+    }
     let ast = AstModule::parse(&name, source, &DIALECT).map_err(|e| ModuleError::Located(convert(&e, ctx)))?;
     let is_main = path == ctx.main_path;
     Module::with_temp_heap(|module| {
@@ -121,6 +144,9 @@ fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
         eval.set_print_handler(&printer);
         eval.extra = Some(ctx);
         eval.set_max_callstack_size(MAX_CALLSTACK).map_err(|e| ModuleError::Plain(e.to_string()))?;
+        // Checked by starlark every 1000 loop iterations and calls.
+        let cancel = ctx.cancel.clone();
+        eval.set_check_cancelled(Box::new(move || cancel.is_cancelled()));
         let result = eval.eval_module(ast, globals());
         drop(eval);
         match result {
