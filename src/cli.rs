@@ -31,10 +31,8 @@ pub(crate) fn absolute_tiltfile(file: &std::path::Path) -> std::path::PathBuf {
 /// waiting for blocking tasks: a Tiltfile evaluation that ignores its cancel flag (stuck in a
 /// builtin) must not keep the process alive.
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("failed to start the tokio runtime");
+    let rt =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("failed to start the tokio runtime");
     let out = rt.block_on(f);
     rt.shutdown_background();
     out

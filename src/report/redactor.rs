@@ -168,10 +168,7 @@ mod tests {
     #[test]
     fn redacts_secrets_and_masks() {
         let r = redactor();
-        assert_eq!(
-            r.redact("a s3cr3t-token b masked-env-value c"),
-            "a [redacted secret creds:token] b *** c"
-        );
+        assert_eq!(r.redact("a s3cr3t-token b masked-env-value c"), "a [redacted secret creds:token] b *** c");
         assert!(matches!(r.redact("clean"), Cow::Borrowed(_)));
     }
 

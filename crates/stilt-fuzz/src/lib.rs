@@ -59,22 +59,105 @@ impl Target {
     fn dictionary(self) -> &'static [&'static [u8]] {
         match self {
             Target::Tiltfile => &[
-                b"(", b")", b"[", b"]", b"{", b"}", b"'", b"\"", b"'''", b"\\", b"\n", b"\t", b"    ", b":", b",",
-                b"=", b"-", b"+", b"**", b"%", b"not ", b" and ", b" or ", b" if ", b" else ", b"lambda x: x",
-                b"while True:\n  pass\n", b"for x in range(3):\n", b"def f(*a, **k):\n  return f\n", b"None",
-                b"True", b"load('", b"include('", b"local('true')", b"read_file('Tiltfile')", b"k8s_yaml(",
-                b"local_resource('r', cmd='true')", b"docker_build('img', '.')", b"fail('x')", b"exit()",
-                b"str(", b"\xff\xfe", b"\xc3(", b"\x00", b"0x", b"1e400", b"-0", b"9999999999999999999999",
-                b"[x for x in ", b"{k: v for k, v in ", b"%s", b"%d", b".format(", b"os.getenv('HOME')",
-                b"config.parse()", b"encode_json(", b"decode_yaml(", b"blob(", b"struct(", b"\r\n", b"#",
+                b"(",
+                b")",
+                b"[",
+                b"]",
+                b"{",
+                b"}",
+                b"'",
+                b"\"",
+                b"'''",
+                b"\\",
+                b"\n",
+                b"\t",
+                b"    ",
+                b":",
+                b",",
+                b"=",
+                b"-",
+                b"+",
+                b"**",
+                b"%",
+                b"not ",
+                b" and ",
+                b" or ",
+                b" if ",
+                b" else ",
+                b"lambda x: x",
+                b"while True:\n  pass\n",
+                b"for x in range(3):\n",
+                b"def f(*a, **k):\n  return f\n",
+                b"None",
+                b"True",
+                b"load('",
+                b"include('",
+                b"local('true')",
+                b"read_file('Tiltfile')",
+                b"k8s_yaml(",
+                b"local_resource('r', cmd='true')",
+                b"docker_build('img', '.')",
+                b"fail('x')",
+                b"exit()",
+                b"str(",
+                b"\xff\xfe",
+                b"\xc3(",
+                b"\x00",
+                b"0x",
+                b"1e400",
+                b"-0",
+                b"9999999999999999999999",
+                b"[x for x in ",
+                b"{k: v for k, v in ",
+                b"%s",
+                b"%d",
+                b".format(",
+                b"os.getenv('HOME')",
+                b"config.parse()",
+                b"encode_json(",
+                b"decode_yaml(",
+                b"blob(",
+                b"struct(",
+                b"\r\n",
+                b"#",
             ],
             Target::Yaml => &[
-                b"---\n", b"\n", b"  ", b": ", b"- ", b"{", b"}", b"[", b"]", b"'", b"\"", b"&a ", b"*a", b"<<: *a",
-                b"!!binary ", b"!!str ", b"kind: Secret\n", b"kind: Deployment\n", b"apiVersion: v1\n",
-                b"metadata:\n  name: x\n", b"data:\n  k: aGVsbG8=\n", b"stringData:\n  k: hello-world\n",
+                b"---\n",
+                b"\n",
+                b"  ",
+                b": ",
+                b"- ",
+                b"{",
+                b"}",
+                b"[",
+                b"]",
+                b"'",
+                b"\"",
+                b"&a ",
+                b"*a",
+                b"<<: *a",
+                b"!!binary ",
+                b"!!str ",
+                b"kind: Secret\n",
+                b"kind: Deployment\n",
+                b"apiVersion: v1\n",
+                b"metadata:\n  name: x\n",
+                b"data:\n  k: aGVsbG8=\n",
+                b"stringData:\n  k: hello-world\n",
                 b"spec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: img\n",
-                b"kind: List\nitems:\n", b"null", b"~", b"0o777", b"1e400", b"\t", b"\xff", b"? ", b"|\n", b">-\n",
-                b"%YAML 1.2\n", b"...\n", b"#",
+                b"kind: List\nitems:\n",
+                b"null",
+                b"~",
+                b"0o777",
+                b"1e400",
+                b"\t",
+                b"\xff",
+                b"? ",
+                b"|\n",
+                b">-\n",
+                b"%YAML 1.2\n",
+                b"...\n",
+                b"#",
             ],
         }
     }
@@ -147,7 +230,7 @@ pub fn mutate(rng: &mut Rng, target: Target, input: &mut Vec<u8>, seeds: &[Vec<u
                     2 => (b"-", b""),
                     _ => (b"1+", b"1"),
                 };
-                let n = 1 << rng.below(18);
+                let n = 1 << rng.below(15);
                 let mut nest = open.repeat(n);
                 nest.extend(close.repeat(n));
                 input.splice(at..at, nest);
@@ -253,7 +336,12 @@ pub fn run_case(target: Target, input: &[u8], dir: &Path, cancel: &CancelFlag) -
 
 /// Cancels slow cases and ends the process on a hang. `started` holds the start of the
 /// running case in ms since `epoch` (0 = idle).
-pub fn spawn_watchdog(epoch: Instant, started: Arc<AtomicU64>, cancel: Arc<std::sync::Mutex<CancelFlag>>, on_hang: PathBuf) {
+pub fn spawn_watchdog(
+    epoch: Instant,
+    started: Arc<AtomicU64>,
+    cancel: Arc<std::sync::Mutex<CancelFlag>>,
+    on_hang: PathBuf,
+) {
     std::thread::spawn(move || {
         loop {
             std::thread::sleep(Duration::from_millis(50));
@@ -267,7 +355,9 @@ pub fn spawn_watchdog(epoch: Instant, started: Arc<AtomicU64>, cancel: Arc<std::
                 cancel.lock().map(|c| c.cancel()).ok();
             }
             if running > CASE_CANCEL_AFTER + CASE_HANG_AFTER {
-                eprintln!("stilt-fuzz: a case still runs {running:?} after it started (cancelled at {CASE_CANCEL_AFTER:?})");
+                eprintln!(
+                    "stilt-fuzz: a case still runs {running:?} after it started (cancelled at {CASE_CANCEL_AFTER:?})"
+                );
                 let _ = std::fs::write(&on_hang, b"hang");
                 std::process::exit(EXIT_HANG);
             }

@@ -39,7 +39,11 @@ fn parse(args: &[String]) -> Opts {
     let mut o = Opts {
         seconds: 60,
         targets: Target::ALL.to_vec(),
-        seed: u64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos()) & u128::from(u64::MAX)).unwrap_or(1),
+        seed: u64::try_from(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos())
+                & u128::from(u64::MAX),
+        )
+        .unwrap_or(1),
         corpus: vec![default_seeds()],
         out: PathBuf::from("target/fuzz"),
     };
@@ -95,7 +99,12 @@ fn run(o: &Opts) -> i32 {
     let exe = std::env::current_exe().expect("own path");
     let mut crashes = 0;
     let mut rng = Rng::new(o.seed);
-    println!("stilt-fuzz: seed {} for {}s over {:?}", o.seed, o.seconds, o.targets.iter().map(|t| t.name()).collect::<Vec<_>>());
+    println!(
+        "stilt-fuzz: seed {} for {}s over {:?}",
+        o.seed,
+        o.seconds,
+        o.targets.iter().map(|t| t.name()).collect::<Vec<_>>()
+    );
     for &target in &o.targets {
         let until = Instant::now() + per_target;
         while let Some(left) = until.checked_duration_since(Instant::now()).filter(|d| d.as_millis() > 200) {

@@ -60,6 +60,8 @@ pub(crate) struct Ctx {
     kube: std::cell::OnceCell<crate::kubeconfig::KubeContext>,
     /// Set when the caller stopped waiting; the evaluator and slow builtins check it.
     pub(crate) cancel: crate::CancelFlag,
+    /// The nesting estimate a file may reach (fits the evaluation thread's stack).
+    pub(crate) max_nesting: usize,
 }
 
 thread_local! {
@@ -94,6 +96,7 @@ impl Ctx {
             subprocess_time: Cell::new(std::time::Duration::ZERO),
             kube: std::cell::OnceCell::new(),
             cancel: crate::CancelFlag::default(),
+            max_nesting: crate::nesting::MAX_NESTING,
         }
     }
 

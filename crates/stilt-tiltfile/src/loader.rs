@@ -105,7 +105,9 @@ fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
                 go_compat::io_error("open", path, &e)
             )));
         }
-        Err(e) => return Err(ModuleError::Plain(format!("error reading file {}: {}", path.display(), e.message(path)))),
+        Err(e) => {
+            return Err(ModuleError::Plain(format!("error reading file {}: {}", path.display(), e.message(path))));
+        }
     };
     let name = path.to_string_lossy().into_owned();
     let text = crate::detab::detab(&text).unwrap_or(text);
@@ -116,7 +118,7 @@ fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
         }
         None => text,
     };
-    if let Err(deep) = crate::nesting::check(&source) {
+    if let Err(deep) = crate::nesting::check(&source, ctx.max_nesting) {
         let (line, col) = match ctx.line_maps.borrow().get(&name) {
             Some(map) => map.translate(deep.line, deep.col),
             None => (deep.line, deep.col),
@@ -124,7 +126,7 @@ fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
         return Err(ModuleError::Located(TiltfileError {
             message: format!(
                 "nested too deeply: more than {} levels of brackets and operators in one statement (stilt's limit; see docs/tiltfile-result.md)",
-                crate::nesting::MAX_NESTING
+                ctx.max_nesting
             ),
             location: Some(stilt_core::SourceLocation { file: PathBuf::from(&name), line, col }),
             traceback: Vec::new(),

@@ -26,12 +26,8 @@ pub(crate) struct TooDeep {
     pub(crate) col: u32,
 }
 
-/// Checks `src` against [`MAX_NESTING`].
-pub(crate) fn check(src: &str) -> Result<(), TooDeep> {
-    check_with(src, MAX_NESTING)
-}
-
-fn check_with(src: &str, limit: usize) -> Result<(), TooDeep> {
+/// Checks `src` against `limit` (at most [`MAX_NESTING`]: the evaluator's stack decides).
+pub(crate) fn check(src: &str, limit: usize) -> Result<(), TooDeep> {
     let b = src.as_bytes();
     // Operator tokens since the last separator, per open bracket (index 0: the statement).
     let mut levels: Vec<usize> = vec![0];
@@ -113,10 +109,14 @@ fn check_with(src: &str, limit: usize) -> Result<(), TooDeep> {
                     i += 1;
                 }
                 let word = &src[start..i];
-                if matches!(word, "not" | "and" | "or" | "if" | "else" | "lambda" | "in" | "is" | "for") {
-                    *levels.last_mut().expect("level 0 always exists") += 1;
-                    sum += 1;
-                }
+                // A lambda is a function of its own: measured at twice a bracket's stack.
+                let weight = match word {
+                    "lambda" => 2,
+                    "not" | "and" | "or" | "if" | "else" | "in" | "is" | "for" => 1,
+                    _ => 0,
+                };
+                *levels.last_mut().expect("level 0 always exists") += weight;
+                sum += weight;
                 if b.get(i).is_some_and(|&q| q == b'"' || q == b'\'') && word.len() <= 2 {
                     continue; // a string prefix (r'', b''): the string is scanned next
                 }
@@ -172,7 +172,7 @@ mod tests {
     use super::*;
 
     fn depth_ok(src: &str, limit: usize) -> bool {
-        check_with(src, limit).is_ok()
+        check(src, limit).is_ok()
     }
 
     #[test]
@@ -198,16 +198,18 @@ mod tests {
     #[test]
     fn reports_the_position() {
         let src = "a = 1\nb = ((((1))))\n";
-        assert_eq!(check_with(src, 3), Err(TooDeep { line: 2, col: 8 }));
+        assert_eq!(check(src, 3), Err(TooDeep { line: 2, col: 8 }));
     }
 
     #[test]
     fn the_default_limit_takes_what_tilt_loads() {
         let n = 50_000;
-        assert!(check(&format!("x = {}1{}\n", "[".repeat(n), "]".repeat(n))).is_ok());
-        assert!(check(&format!("x = {}1{}\n", "(".repeat(n), ")".repeat(n))).is_ok());
-        assert!(check(&format!("x = {}1\n", "-".repeat(n))).is_ok());
-        assert!(check(&format!("x = 1{}\n", "+1".repeat(30_000))).is_ok());
-        assert!(check(&format!("x = {}1{}\n", "[".repeat(MAX_NESTING + 1), "]".repeat(MAX_NESTING + 1))).is_err());
+        let m = MAX_NESTING;
+        assert!(check(&format!("x = {}1{}\n", "[".repeat(n), "]".repeat(n)), m).is_ok());
+        assert!(check(&format!("x = {}1{}\n", "(".repeat(n), ")".repeat(n)), m).is_ok());
+        assert!(check(&format!("x = {}1\n", "-".repeat(n)), m).is_ok());
+        assert!(check(&format!("x = 1{}\n", "+1".repeat(30_000)), m).is_ok());
+        assert!(check(&format!("x = {}1{}\n", "[".repeat(m + 1), "]".repeat(m + 1)), m).is_err());
+        assert!(check(&format!("x = {}1\n", "lambda: ".repeat(m / 2 + 1)), m).is_err());
     }
 }

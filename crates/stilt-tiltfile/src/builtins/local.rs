@@ -83,7 +83,7 @@ fn local<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<
         }
         Some(err) => {
             let mut msg = format!("command {} failed.\nerror: {err}", quote(&display));
-            if quiet {
+            if quiet && !out.stopped {
                 msg.push_str(&format!(
                     "\nstdout:\n{}\nstderr:\n{}\n",
                     String::from_utf8_lossy(&out.stdout),
@@ -116,10 +116,12 @@ pub(crate) struct RunOutput {
     pub(crate) stderr: Vec<u8>,
     /// Go's error text (`exit status 1`), if the command failed.
     pub(crate) error: Option<String>,
+    /// Stopped by stilt (output too large, cancelled): the output is not worth quoting.
+    pub(crate) stopped: bool,
 }
 
 pub(crate) fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
-    let fail = |e: String| RunOutput { stdout: Vec::new(), stderr: Vec::new(), error: Some(e) };
+    let fail = |e: String| RunOutput { stdout: Vec::new(), stderr: Vec::new(), error: Some(e), stopped: false };
     if ctx.mode == crate::EvalMode::Sandboxed {
         return fail("processes are disabled in a sandboxed evaluation".to_string());
     }
@@ -209,13 +211,14 @@ pub(crate) fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
         }
     }
     let status = wait(ctx, &mut child, &mut stopped);
+    let was_stopped = stopped.is_some();
     let error = match (stopped, status) {
         (Some(why), _) => Some(why),
         (None, Ok(status)) if status.success() => None,
         (None, Ok(status)) => Some(exit_text(status)),
         (None, Err(e)) => Some(e.to_string()),
     };
-    RunOutput { stdout, stderr, error }
+    RunOutput { stdout, stderr, error, stopped: was_stopped }
 }
 
 /// SIGKILLs the command's process group: the command and whatever it started.
