@@ -98,15 +98,14 @@ impl Reporter {
                 None
             }
         });
-        let mask = match &cfg.ci {
-            Some(c) => c.mask.clone(),
-            None => {
-                let mut m = super::ci_output::mask::Masker::default();
-                for w in m.add_env(&cfg.mask_env, &|k| std::env::var(k).ok()) {
-                    let _ = writeln!(std::io::stderr(), "stilt: {w}");
-                }
-                m
+        let mask = if let Some(c) = &cfg.ci {
+            c.mask.clone()
+        } else {
+            let mut m = super::ci_output::mask::Masker::default();
+            for w in m.add_env(&cfg.mask_env, &|k| std::env::var(k).ok()) {
+                let _ = writeln!(std::io::stderr(), "stilt: {w}");
             }
+            m
         };
         Reporter {
             redactor: Redactor::new(mask),

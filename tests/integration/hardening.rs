@@ -169,8 +169,7 @@ fn secrets_and_masked_env_values_never_reach_a_sink() {
     let summary = std::fs::read_to_string(&summary).unwrap();
     let junit = out.junit.clone().unwrap();
     // `::add-mask::VALUE` is how GitHub is told what to hide; the runner never shows it.
-    let stdout: String =
-        out.stdout.lines().filter(|l| !l.starts_with("::add-mask::")).map(|l| format!("{l}\n")).collect();
+    let stdout = out.stdout.lines().filter(|l| !l.starts_with("::add-mask::")).collect::<Vec<_>>().join("\n");
     for (sink, text) in [
         ("stdout", &stdout),
         ("stderr", &out.stderr),

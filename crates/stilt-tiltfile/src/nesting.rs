@@ -26,19 +26,59 @@ pub(crate) struct TooDeep {
     pub(crate) col: u32,
 }
 
+/// The running estimate: operator tokens since the last separator per open bracket (index 0:
+/// the statement), and their sum plus one per open bracket.
+struct Levels {
+    counts: Vec<usize>,
+    sum: usize,
+}
+
+impl Levels {
+    fn add(&mut self, n: usize) {
+        *self.counts.last_mut().expect("level 0 always exists") += n;
+        self.sum += n;
+    }
+
+    /// A separator (`,` `;` `=`) or a new statement: the count of this level starts again.
+    fn reset(&mut self) {
+        let last = self.counts.last_mut().expect("level 0 always exists");
+        self.sum -= *last;
+        *last = 0;
+    }
+
+    fn open(&mut self) {
+        self.counts.push(0);
+        self.sum += 1;
+    }
+
+    fn close(&mut self) {
+        if self.counts.len() > 1 {
+            let n = self.counts.pop().unwrap_or(0);
+            self.sum -= n + 1;
+        }
+    }
+}
+
+/// The weight of a keyword: a lambda is a function of its own, measured at twice a bracket's
+/// stack.
+fn keyword_weight(word: &str) -> usize {
+    match word {
+        "lambda" => 2,
+        "not" | "and" | "or" | "if" | "else" | "in" | "is" | "for" => 1,
+        _ => 0,
+    }
+}
+
 /// Checks `src` against `limit` (at most [`MAX_NESTING`]: the evaluator's stack decides).
 pub(crate) fn check(src: &str, limit: usize) -> Result<(), TooDeep> {
     let b = src.as_bytes();
-    // Operator tokens since the last separator, per open bracket (index 0: the statement).
-    let mut levels: Vec<usize> = vec![0];
-    let mut sum = 0usize; // Σ levels + (levels.len() - 1)
+    let mut lv = Levels { counts: vec![0], sum: 0 };
     let mut indent = 0usize;
     let mut at_line_start = true;
     let (mut line, mut line_start) = (1usize, 0usize);
     let mut i = 0usize;
     while i < b.len() {
-        let c = b[i];
-        if at_line_start && levels.len() == 1 {
+        if at_line_start && lv.counts.len() == 1 {
             let start = i;
             while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
                 i += 1;
@@ -48,8 +88,8 @@ pub(crate) fn check(src: &str, limit: usize) -> Result<(), TooDeep> {
             continue;
         }
         at_line_start = false;
-        let mut ops = 0usize;
-        match c {
+        let token_start = i;
+        match b[i] {
             b'#' => {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
@@ -70,69 +110,31 @@ pub(crate) fn check(src: &str, limit: usize) -> Result<(), TooDeep> {
             b'\n' => {
                 line += 1;
                 line_start = i + 1;
-                if levels.len() == 1 {
-                    sum -= levels[0];
-                    levels[0] = 0;
+                if lv.counts.len() == 1 {
+                    lv.reset();
                     at_line_start = true;
                 }
             }
             b'\\' if b.get(i + 1) == Some(&b'\n') => {
-                i += 2;
+                i += 1;
                 line += 1;
-                line_start = i;
-                continue;
+                line_start = i + 1;
             }
-            b'(' | b'[' | b'{' => {
-                levels.push(0);
-                sum += 1;
-            }
-            b')' | b']' | b'}' => {
-                if levels.len() > 1 {
-                    let n = levels.pop().unwrap_or(0);
-                    sum -= n + 1;
-                }
-            }
-            b',' | b';' => {
-                let last = levels.last_mut().expect("level 0 always exists");
-                sum -= *last;
-                *last = 0;
-            }
-            b'=' if !matches!(b.get(i + 1), Some(b'=')) && !(i > 0 && b"=!<>+-*/%&|^".contains(&b[i - 1])) => {
-                let last = levels.last_mut().expect("level 0 always exists");
-                sum -= *last;
-                *last = 0;
-            }
-            b'+' | b'-' | b'*' | b'/' | b'%' | b'|' | b'&' | b'^' | b'~' | b'<' | b'>' | b'.' | b'@' => ops = 1,
+            b'(' | b'[' | b'{' => lv.open(),
+            b')' | b']' | b'}' => lv.close(),
+            b',' | b';' => lv.reset(),
+            b'=' if !(matches!(b.get(i + 1), Some(b'=')) || i > 0 && b"=!<>+-*/%&|^".contains(&b[i - 1])) => lv.reset(),
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'|' | b'&' | b'^' | b'~' | b'<' | b'>' | b'.' | b'@' => lv.add(1),
             c if c.is_ascii_alphabetic() || c == b'_' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                while i + 1 < b.len() && (b[i + 1].is_ascii_alphanumeric() || b[i + 1] == b'_') {
                     i += 1;
                 }
-                let word = &src[start..i];
-                // A lambda is a function of its own: measured at twice a bracket's stack.
-                let weight = match word {
-                    "lambda" => 2,
-                    "not" | "and" | "or" | "if" | "else" | "in" | "is" | "for" => 1,
-                    _ => 0,
-                };
-                *levels.last_mut().expect("level 0 always exists") += weight;
-                sum += weight;
-                if b.get(i).is_some_and(|&q| q == b'"' || q == b'\'') && word.len() <= 2 {
-                    continue; // a string prefix (r'', b''): the string is scanned next
-                }
-                if sum + indent > limit {
-                    return Err(too_deep(line, start - line_start));
-                }
-                continue;
+                lv.add(keyword_weight(&src[token_start..=i]));
             }
             _ => {}
         }
-        if ops > 0 {
-            *levels.last_mut().expect("level 0 always exists") += ops;
-            sum += ops;
-        }
-        if sum + indent > limit {
-            return Err(too_deep(line, i - line_start));
+        if lv.sum + indent > limit {
+            return Err(too_deep(line, token_start - line_start));
         }
         i += 1;
     }

@@ -76,7 +76,7 @@ impl Fixture {
             mode: self.mode,
             kube_context: self.kube_context.clone(),
             kube_namespace: None,
-            cancel: Default::default(),
+            cancel: crate::CancelFlag::default(),
         })
     }
 
