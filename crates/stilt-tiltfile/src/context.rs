@@ -62,6 +62,9 @@ pub(crate) struct Ctx {
     pub(crate) cancel: crate::CancelFlag,
     /// The nesting estimate a file may reach (fits the evaluation thread's stack).
     pub(crate) max_nesting: usize,
+    /// Secrets of the `k8s_yaml` objects seen so far (how many), scrubbed from the Tiltfile
+    /// log as it is written (the reporter redacts everything again once the load ends).
+    secrets: RefCell<(usize, stilt_core::secret_set::SecretSet)>,
 }
 
 thread_local! {
@@ -97,6 +100,7 @@ impl Ctx {
             kube: std::cell::OnceCell::new(),
             cancel: crate::CancelFlag::default(),
             max_nesting: crate::nesting::MAX_NESTING,
+            secrets: RefCell::new((0, stilt_core::secret_set::SecretSet::default())),
         }
     }
 
@@ -176,8 +180,18 @@ impl Ctx {
     /// Logs one message (split into lines) to the Tiltfile log.
     pub(crate) fn log(&self, level: LogLevel, msg: &str) {
         let msg = msg.strip_suffix('\n').unwrap_or(msg);
+        let mut secrets = self.secrets.borrow_mut();
+        if let Ok(st) = self.state.try_borrow()
+            && !st.disable_secret_scrub
+        {
+            let (seen, set) = &mut *secrets;
+            for o in st.k8s_objects.iter().skip(*seen) {
+                set.add_object(&o.obj);
+            }
+            *seen = st.k8s_objects.len();
+        }
         for line in msg.split('\n') {
-            (self.log)(level, line);
+            (self.log)(level, &secrets.1.scrub(line));
         }
     }
 
