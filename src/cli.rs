@@ -27,12 +27,16 @@ pub(crate) fn absolute_tiltfile(file: &std::path::Path) -> std::path::PathBuf {
 /// exit, the dispatcher's reaction and the next fork then happen without waking another thread
 /// (measured faster than 2 workers on 2 cores: `scripts/bench`). Blocking work (Tiltfile load,
 /// build contexts, reports) runs on the blocking pool.
+///
+/// When `f` is done (reports written, processes reaped) the runtime is shut down without
+/// waiting for blocking tasks: a Tiltfile evaluation that ignores its cancel flag (stuck in a
+/// builtin) must not keep the process alive.
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("failed to start the tokio runtime")
-        .block_on(f)
+    let rt =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("failed to start the tokio runtime");
+    let out = rt.block_on(f);
+    rt.shutdown_background();
+    out
 }
 
 pub fn main() -> ! {

@@ -7,6 +7,7 @@ pub mod junit_report;
 pub mod log_dir;
 pub mod log_stream;
 pub mod log_tail;
+pub mod redactor;
 pub mod reporter;
 pub mod run_summary;
 pub mod tilt_snapshot;

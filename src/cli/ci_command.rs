@@ -93,6 +93,7 @@ pub async fn run(args: CiArgs) -> ExitCode {
             snapshot: args.output_snapshot_on_exit.clone(),
             ci: crate::report::ci_output::CiConfig::from_args(args.ci_output, &args.mask_env),
             live: Some(live.clone()),
+            mask_env: args.mask_env.clone(),
         },
         events_rx,
     );
@@ -201,6 +202,9 @@ async fn load_tiltfile(
     let registry = registry.clone();
     global_log(events, Level::Info, format!("Loading Tiltfile at: {}", tiltfile.display()));
     let log_events = events.clone();
+    // Stops the evaluation however this function returns (timeout, signal): issue 16.
+    let cancel = stilt_tiltfile::CancelFlag::default();
+    let _cancel_on_return = cancel.cancel_on_drop();
     let opts = EvalOptions {
         tiltfile: tiltfile.clone(),
         args: args.tiltfile_args.clone(),
@@ -217,6 +221,7 @@ async fn load_tiltfile(
         mode: stilt_tiltfile::EvalMode::Ci,
         kube_context: args.context.clone(),
         kube_namespace: args.namespace.clone(),
+        cancel,
     };
     let load_start = Instant::now();
     let load_start_time = Utc::now();

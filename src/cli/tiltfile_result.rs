@@ -58,6 +58,7 @@ pub fn data_eval_options(file: &Path, args: Vec<String>, subcommand: &str) -> Ev
         mode: EvalMode::ResultOnly,
         kube_context: None,
         kube_namespace: None,
+        cancel: stilt_tiltfile::CancelFlag::default(),
     }
 }
 

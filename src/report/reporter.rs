@@ -2,6 +2,13 @@
 //! when the run finishes — the JUnit file, the JSON report and the final `SUCCESS`/`Error:` line.
 //!
 //! It runs on a blocking thread so terminal and file writes never stall the engine.
+//!
+//! Every event goes through the [`Redactor`] first, so no sink sees a Secret's value or a
+//! `--mask-env` value. Secrets become known when the Tiltfile has loaded; the Tiltfile's own
+//! lines logged before then are redacted retroactively where stilt still holds them: the log
+//! dir's `Tiltfile.log` is written when the load ends, and the tails quoted in JUnit and CI
+//! output are redacted when rendered. Only the live terminal shows them as they were (as
+//! Tilt's does; on GitHub the values are `::add-mask::`ed as soon as they are known).
 
 use super::ci_output::{CiConfig, CiOutput, RunView};
 use super::json_report::{self, RunFacts};
@@ -9,6 +16,7 @@ use super::junit_report::{self, JunitContext};
 use super::log_dir::LogDir;
 use super::log_stream::{LogFilter, LogStream};
 use super::log_tail::LogTail;
+use super::redactor::Redactor;
 use super::run_summary::{TargetSummary, summarize};
 use super::tilt_snapshot;
 use crate::event::{Event, LogSource, Outcome};
@@ -48,6 +56,9 @@ pub struct ReporterConfig {
     pub live: Option<Arc<LiveView>>,
     /// `--ci-output` (GitHub/GitLab/CircleCI conventions), if any.
     pub ci: Option<CiConfig>,
+    /// `--mask-env`: variables whose values are replaced by `***` everywhere (the CI
+    /// config's masks when `ci` is set).
+    pub mask_env: Vec<String>,
 }
 
 /// What the reporter did, for the exit path.
@@ -78,6 +89,9 @@ struct Reporter {
     pods: BTreeMap<String, Vec<stilt_core::k8s_pod::PodSummary>>,
     live: Arc<LiveView>,
     result: ReporterResult,
+    redactor: Redactor,
+    /// Tiltfile lines for the log dir, held until the load ends (secrets known then).
+    loading: Option<Vec<crate::event::LogLine>>,
 }
 
 impl Reporter {
@@ -90,8 +104,19 @@ impl Reporter {
                 None
             }
         });
+        let mask = if let Some(c) = &cfg.ci {
+            c.mask.clone()
+        } else {
+            let mut m = super::ci_output::mask::Masker::default();
+            for w in m.add_env(&cfg.mask_env, &|k| std::env::var(k).ok()) {
+                let _ = writeln!(std::io::stderr(), "stilt: {w}");
+            }
+            m
+        };
         Reporter {
             live: cfg.live.clone().unwrap_or_else(|| LiveView::new(DEFAULT_LOG_BYTES)),
+            redactor: Redactor::new(mask),
+            loading: log_dir.as_ref().map(|_| Vec::new()),
             ci: cfg.ci.clone().map(|c| CiOutput::new(c, cfg.filter.clone())),
             stream: LogStream::new(std::io::stdout(), cfg.filter.clone(), cfg.color),
             cfg,
@@ -113,6 +138,17 @@ impl Reporter {
             ci.start(&mut std::io::stdout()); // `::add-mask::` before anything else
         }
         while let Some(ev) = rx.blocking_recv() {
+            if let Event::TiltfileLoaded { result, .. } = &ev {
+                for v in self.redactor.add_result(result) {
+                    if let Some(ci) = &mut self.ci {
+                        ci.add_mask(&v, &mut std::io::stdout());
+                    }
+                }
+            }
+            if matches!(ev, Event::TiltfileLoaded { .. } | Event::TiltfileFailed { .. } | Event::RunFinished { .. }) {
+                self.flush_loading();
+            }
+            let ev = self.redactor.redact_event(ev);
             match ev {
                 Event::RunStarted { tiltfile, start_time, status_url } => {
                     self.tiltfile = tiltfile;
@@ -135,13 +171,9 @@ impl Reporter {
                     if let Some(ci) = &mut self.ci {
                         ci.log(&line);
                     }
-                    if let Some(dir) = &mut self.log_dir
-                        && let Err(e) = dir.write(&line)
-                    {
-                        let msg = crate::error_chain::error_chain(&e);
-                        if !self.result.write_errors.contains(&msg) {
-                            self.result.write_errors.push(msg);
-                        }
+                    match &mut self.loading {
+                        Some(held) if line.resource.is_none() => held.push(line.clone()),
+                        _ => self.write_log_dir(&line),
                     }
                     let key = (line.resource.as_deref().map(str::to_string), line.source == LogSource::Runtime);
                     self.tails.entry(key).or_insert_with(|| LogTail::new(TAIL_LINES, TAIL_BYTES)).push(&line.text);
@@ -164,6 +196,25 @@ impl Reporter {
             }
         }
         self.result
+    }
+
+    fn write_log_dir(&mut self, line: &crate::event::LogLine) {
+        if let Some(dir) = &mut self.log_dir
+            && let Err(e) = dir.write(line)
+        {
+            let msg = crate::error_chain::error_chain(&e);
+            if !self.result.write_errors.contains(&msg) {
+                self.result.write_errors.push(msg);
+            }
+        }
+    }
+
+    /// Writes the Tiltfile lines held during the load, redacted with what is known now.
+    fn flush_loading(&mut self) {
+        for mut line in self.loading.take().unwrap_or_default() {
+            self.redactor.redact_line(&mut line);
+            self.write_log_dir(&line);
+        }
     }
 
     fn tail_for(&self, t: &TargetSummary) -> String {
@@ -195,7 +246,7 @@ impl Reporter {
             let res = if t.name == "tiltfile:update" { None } else { Some(t.resource.as_str()) };
             out.push_str(&format!("[[ATTACHMENT|{}]]\n", dir.path_for(res).display()));
         }
-        out
+        self.redactor.redact(&out).into_owned()
     }
 
     fn finish(&mut self, session: &Session, outcome: &Outcome) {

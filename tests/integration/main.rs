@@ -12,6 +12,7 @@ mod ci_output;
 mod ci_real_node;
 mod docker_env;
 mod golden;
+mod hardening;
 mod harness;
 mod k8s_env;
 mod signals;

@@ -15,6 +15,7 @@ pub mod k8s_pod;
 pub mod location;
 pub mod manifest;
 pub mod micro_time;
+pub mod secret_set;
 pub mod session;
 pub mod tiltfile_error;
 pub mod ui_resource;

@@ -58,6 +58,13 @@ pub(crate) struct Ctx {
     pub(crate) subprocess_time: Cell<std::time::Duration>,
     /// The kubeconfig's current context, read on first use.
     kube: std::cell::OnceCell<crate::kubeconfig::KubeContext>,
+    /// Set when the caller stopped waiting; the evaluator and slow builtins check it.
+    pub(crate) cancel: crate::CancelFlag,
+    /// The nesting estimate a file may reach (fits the evaluation thread's stack).
+    pub(crate) max_nesting: usize,
+    /// Secrets of the `k8s_yaml` objects seen so far (how many), scrubbed from the Tiltfile
+    /// log as it is written (the reporter redacts everything again once the load ends).
+    secrets: RefCell<(usize, stilt_core::secret_set::SecretSet)>,
 }
 
 thread_local! {
@@ -91,6 +98,9 @@ impl Ctx {
             ext: RefCell::new(crate::extensions::ExtState::default()),
             subprocess_time: Cell::new(std::time::Duration::ZERO),
             kube: std::cell::OnceCell::new(),
+            cancel: crate::CancelFlag::default(),
+            max_nesting: crate::nesting::MAX_NESTING,
+            secrets: RefCell::new((0, stilt_core::secret_set::SecretSet::default())),
         }
     }
 
@@ -170,8 +180,18 @@ impl Ctx {
     /// Logs one message (split into lines) to the Tiltfile log.
     pub(crate) fn log(&self, level: LogLevel, msg: &str) {
         let msg = msg.strip_suffix('\n').unwrap_or(msg);
+        let mut secrets = self.secrets.borrow_mut();
+        if let Ok(st) = self.state.try_borrow()
+            && !st.disable_secret_scrub
+        {
+            let (seen, set) = &mut *secrets;
+            for o in st.k8s_objects.iter().skip(*seen) {
+                set.add_object(&o.obj);
+            }
+            *seen = st.k8s_objects.len();
+        }
         for line in msg.split('\n') {
-            (self.log)(level, line);
+            (self.log)(level, &secrets.1.scrub(line));
         }
     }
 
@@ -199,6 +219,9 @@ impl Ctx {
         eval.call_stack_top_location().map(|s| self.location(&s))
     }
 }
+
+/// The message of a builtin stopped by [`crate::CancelFlag`].
+pub(crate) const CANCELLED: &str = "the Tiltfile load was cancelled (timeout or signal)";
 
 fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)

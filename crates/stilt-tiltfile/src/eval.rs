@@ -10,24 +10,47 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use stilt_core::{Manifest, TiltfileError, TiltfileResult, TriggerMode};
 
-/// Stack size of the evaluation thread (deep Starlark recursion needs it).
-const STACK_SIZE: usize = 64 << 20;
+/// Stack sizes tried for the evaluation thread, largest first (a machine that cannot map the
+/// first gets the next). The stack is reserved, not used: only what a deeply nested Tiltfile
+/// touches becomes memory. See [`crate::nesting`] and docs/tiltfile-result.md, "Limits".
+const STACK_SIZES: [usize; 3] = [4 << 30, 1 << 30, 256 << 20];
+
+/// Stack one level of nesting estimate may need, measured on the worst construct (nested
+/// calls/brackets; a `lambda` counts as two levels) with margin: a debug build's frames are
+/// several times larger than a release build's.
+const STACK_PER_LEVEL: usize = if cfg!(debug_assertions) { 32 << 10 } else { 8 << 10 };
 
 pub(crate) fn evaluate(opts: EvalOptions) -> (Result<TiltfileResult, TiltfileError>, crate::EvalStats) {
     let started = std::time::Instant::now();
-    let spawned = std::thread::Builder::new().name("tiltfile".to_string()).stack_size(STACK_SIZE).spawn(move || {
-        let sub = std::rc::Rc::new(std::cell::Cell::new(std::time::Duration::ZERO));
-        let r = evaluate_here(opts, &sub);
-        (r, sub.get())
-    });
+    let mut opts = Some(opts);
+    let mut spawned = None;
+    for stack in STACK_SIZES {
+        let (tx, rx) = std::sync::mpsc::channel::<EvalOptions>();
+        let thread = std::thread::Builder::new().name("tiltfile".to_string()).stack_size(stack).spawn(move || {
+            let opts = rx.recv().ok()?;
+            let sub = std::rc::Rc::new(std::cell::Cell::new(std::time::Duration::ZERO));
+            let max_nesting = crate::nesting::MAX_NESTING.min(stack / STACK_PER_LEVEL);
+            let r = evaluate_here(opts, &sub, max_nesting);
+            Some((r, sub.get()))
+        });
+        match thread {
+            Ok(handle) => {
+                let _ = tx.send(opts.take().expect("options are sent once"));
+                spawned = Some(Ok(handle));
+                break;
+            }
+            Err(e) => spawned = Some(Err(e)),
+        }
+    }
     let (result, subprocess_time) = match spawned {
-        Ok(handle) => handle.join().unwrap_or_else(|_| {
+        Some(Ok(handle)) => handle.join().ok().flatten().unwrap_or_else(|| {
             (Err(TiltfileError::new("internal error: the Tiltfile evaluator panicked")), std::time::Duration::ZERO)
         }),
-        Err(e) => (
+        Some(Err(e)) => (
             Err(TiltfileError::new(format!("cannot start the Tiltfile evaluator thread: {e}"))),
             std::time::Duration::ZERO,
         ),
+        None => unreachable!("STACK_SIZES is not empty"),
     };
     (result, crate::EvalStats { total: started.elapsed(), subprocess_time })
 }
@@ -35,6 +58,7 @@ pub(crate) fn evaluate(opts: EvalOptions) -> (Result<TiltfileResult, TiltfileErr
 fn evaluate_here(
     opts: EvalOptions,
     sub: &std::rc::Rc<std::cell::Cell<std::time::Duration>>,
+    max_nesting: usize,
 ) -> Result<TiltfileResult, TiltfileError> {
     struct Report<'a>(&'a std::rc::Rc<std::cell::Cell<std::time::Duration>>, Option<Rc<Ctx>>);
     impl Drop for Report<'_> {
@@ -58,7 +82,10 @@ fn evaluate_here(
         }
     };
     let state = State { env: opts.env, ..State::default() };
-    let ctx = Rc::new(Ctx::new(main.clone(), opts.args, opts.subcommand, opts.log, opts.on_spawn, state, opts.mode));
+    let mut ctx = Ctx::new(main.clone(), opts.args, opts.subcommand, opts.log, opts.on_spawn, state, opts.mode);
+    ctx.cancel = opts.cancel;
+    ctx.max_nesting = max_nesting;
+    let ctx = Rc::new(ctx);
     report.1 = Some(Rc::clone(&ctx));
     if opts.kube_context.is_some() || opts.kube_namespace.is_some() {
         ctx.set_kube_override(opts.kube_context.as_deref(), opts.kube_namespace.as_deref());

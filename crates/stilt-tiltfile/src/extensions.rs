@@ -230,6 +230,9 @@ fn mirror(env: &BTreeMap<String, String>, dir: &Path) -> Option<PathBuf> {
 
 /// Runs git without prompting; the error is its last stderr line.
 fn git(env: &BTreeMap<String, String>, dir: Option<&Path>, args: &[&str]) -> Result<(), String> {
+    if Ctx::with_current(|c| c.mode == crate::EvalMode::Sandboxed).unwrap_or(false) {
+        return Err("git: processes are disabled in a sandboxed evaluation".to_string());
+    }
     let mut cmd = Command::new("git");
     if let Some(d) = dir {
         cmd.arg("-C").arg(d);

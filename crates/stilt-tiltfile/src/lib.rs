@@ -40,6 +40,7 @@ mod go_compat;
 mod k8s;
 mod kubeconfig;
 mod loader;
+mod nesting;
 mod state;
 mod values;
 mod while_rewrite;
@@ -69,6 +70,44 @@ pub type LogSink = Arc<dyn Fn(LogLevel, &str) + Send + Sync>;
 /// pid), so the caller can kill it and its children if the run is interrupted mid-load.
 pub type SpawnHook = Arc<dyn Fn(u32) + Send + Sync>;
 
+/// Stops a running evaluation: once [`CancelFlag::cancel`] is called, the evaluator fails at
+/// its next check (Starlark checks every 1000 loop iterations or calls; `local()` every 50 ms,
+/// killing its process group; `read_file` between 1 MiB chunks). Clones share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl CancelFlag {
+    /// Asks the evaluation to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether [`CancelFlag::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A guard that cancels the evaluation when dropped (for a caller that stops waiting).
+    pub fn cancel_on_drop(&self) -> CancelOnDrop {
+        CancelOnDrop(self.clone())
+    }
+}
+
+/// Cancels its flag when dropped; see [`CancelFlag::cancel_on_drop`].
+#[derive(Debug)]
+pub struct CancelOnDrop(CancelFlag);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// Largest output `read_file` (and the `read_*` family) reads and `local()` collects (stdout
+/// and stderr together): past it the builtin fails with a clear error instead of exhausting
+/// memory (`read_file('/dev/zero')`).
+pub const MAX_READ_BYTES: u64 = 256 << 20;
+
 /// What the evaluation is for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EvalMode {
@@ -80,6 +119,9 @@ pub enum EvalMode {
     /// `stilt alpha tiltfile-result`: every builtin is evaluated as data; nothing is built or
     /// deployed.
     ResultOnly,
+    /// [`EvalMode::ResultOnly`] that starts no process: `local()`, `helm()`, `kustomize()`
+    /// and extension fetches fail. For fuzzing untrusted (mutated) Tiltfiles.
+    Sandboxed,
 }
 
 /// Environment variable pointing the default extension repo (`ext://NAME`) at a local
@@ -109,6 +151,8 @@ pub struct EvalOptions {
     pub kube_context: Option<String>,
     /// `--namespace`: what `k8s_namespace()` returns (default: the context's namespace).
     pub kube_namespace: Option<String>,
+    /// Cancels the evaluation (the caller stopped waiting: timeout or signal).
+    pub cancel: CancelFlag,
 }
 
 /// Evaluates a Tiltfile. Blocking: runs on its own thread with a 64 MiB stack and returns

@@ -95,12 +95,20 @@ pub(crate) fn exec_file(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleEr
 }
 
 fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        ModuleError::Plain(format!("error reading file {}: {}", path.display(), go_compat::io_error("open", path, &e)))
-    })?;
-    // Tilt (Go starlark) loads any bytes and keeps invalid UTF-8 in its strings; Rust strings
-    // cannot hold it, so each invalid sequence becomes U+FFFD (docs/tiltfile-result.md).
-    let text = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    // Invalid UTF-8 becomes U+FFFD (Go's Starlark keeps the raw bytes; Rust strings cannot).
+    let text = match crate::builtins::data::read_bounded(ctx, path) {
+        Ok(bytes) => String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Err(crate::builtins::data::ReadError::Io(e)) => {
+            return Err(ModuleError::Plain(format!(
+                "error reading file {}: {}",
+                path.display(),
+                go_compat::io_error("open", path, &e)
+            )));
+        }
+        Err(e) => {
+            return Err(ModuleError::Plain(format!("error reading file {}: {}", path.display(), e.message(path))));
+        }
+    };
     let name = path.to_string_lossy().into_owned();
     let text = crate::detab::detab(&text).unwrap_or(text);
     let source = match while_rewrite::rewrite(&text) {
@@ -110,6 +118,20 @@ fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
         }
         None => text,
     };
+    if let Err(deep) = crate::nesting::check(&source, ctx.max_nesting) {
+        let (line, col) = match ctx.line_maps.borrow().get(&name) {
+            Some(map) => map.translate(deep.line, deep.col),
+            None => (deep.line, deep.col),
+        };
+        return Err(ModuleError::Located(TiltfileError {
+            message: format!(
+                "nested too deeply: more than {} levels of brackets and operators in one statement (stilt's limit; see docs/tiltfile-result.md)",
+                ctx.max_nesting
+            ),
+            location: Some(stilt_core::SourceLocation { file: PathBuf::from(&name), line, col }),
+            traceback: Vec::new(),
+        }));
+    }
     let ast = AstModule::parse(&name, source, &DIALECT).map_err(|e| ModuleError::Located(convert(&e, ctx)))?;
     let is_main = path == ctx.main_path;
     Module::with_temp_heap(|module| {
@@ -124,6 +146,9 @@ fn exec_uncached(ctx: &Ctx, path: &Path) -> Result<FrozenModule, ModuleError> {
         eval.set_print_handler(&printer);
         eval.extra = Some(ctx);
         eval.set_max_callstack_size(MAX_CALLSTACK).map_err(|e| ModuleError::Plain(e.to_string()))?;
+        // Checked by starlark every 1000 loop iterations and calls.
+        let cancel = ctx.cancel.clone();
+        eval.set_check_cancelled(Box::new(move || cancel.is_cancelled()));
         let result = eval.eval_module(ast, globals());
         drop(eval);
         match result {

@@ -2,7 +2,7 @@
 
 #![expect(
     unsafe_code,
-    reason = "starlark's ProvidesStaticType derive emits an unsafe impl; this module has no hand-written unsafe"
+    reason = "starlark's ProvidesStaticType derive emits an unsafe impl, and its iterator protocol (`Forever`) is made of `unsafe fn`s; none of them does anything unsafe"
 )]
 
 use allocative::Allocative;
@@ -35,6 +35,35 @@ impl<'v> StarlarkValue<'v> for Blob {
     fn collect_repr(&self, collector: &mut String) {
         collector.push_str(&self.0);
     }
+}
+
+/// The endless iterable a rewritten `while` loops over (`for _while_N in _stilt_forever:`),
+/// so `while` is unbounded as in Tilt. Stateless: it is its own iterator and yields `None`
+/// forever; a busy loop is stopped by the evaluator's cancel check.
+#[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
+pub(crate) struct Forever;
+starlark_simple_value!(Forever);
+
+/// The global name of [`Forever`].
+pub(crate) const FOREVER: &str = "_stilt_forever";
+
+impl fmt::Display for Forever {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(FOREVER)
+    }
+}
+
+#[starlark_value(type = "_stilt_forever")]
+impl<'v> StarlarkValue<'v> for Forever {
+    unsafe fn iterate(&self, me: Value<'v>, _heap: Heap<'v>) -> starlark::Result<Value<'v>> {
+        Ok(me)
+    }
+
+    unsafe fn iter_next(&self, _index: usize, _heap: Heap<'v>) -> Option<Value<'v>> {
+        Some(Value::new_none())
+    }
+
+    unsafe fn iter_stop(&self) {}
 }
 
 /// `TRIGGER_MODE_AUTO` / `TRIGGER_MODE_MANUAL`.

@@ -4,11 +4,13 @@
 //! reserved word. Before parsing, every `while COND:` statement is rewritten to
 //!
 //! ```text
-//! for _while_N in range(2147483647):
+//! for _while_N in _stilt_forever:
 //!     if not (COND): break
 //!     <body>
 //! ```
 //!
+//! where `_stilt_forever` ([`crate::values::Forever`]) never ends, so a `while` is unbounded
+//! as in Tilt; a busy loop is stopped by the evaluator's cancel check (timeout, signal).
 //! which keeps `break` and `continue` meaning the same (the condition is re-checked at the top
 //! of every pass). The rewrite adds one line per `while`, so it also returns a [`LineMap`] that
 //! translates every position in the rewritten text back to the original file; every location
@@ -127,7 +129,7 @@ fn rewrite_one(
             .map_or_else(|| format!("{indent}    "), |l| l[..l.len() - l.trim_start().len()].to_string())
     };
 
-    push_line(out, map, &format!("{indent}for _while_{counter} in range(2147483647):"), i, 0);
+    push_line(out, map, &format!("{indent}for _while_{counter} in {}:", crate::values::FOREVER), i, 0);
     // `if not (COND): break`, keeping COND's own line breaks.
     let check = format!("{body_indent}if not ({cond}): break");
     let first_delta = to_i64(indent_len + "while".len()) - to_i64(body_indent.len() + "if not (".len());
@@ -321,7 +323,7 @@ mod tests {
         let r = rewrite("i = 0\nwhile i < 3:\n    i += 1\nprint(i)\n").unwrap();
         assert_eq!(
             r.source,
-            "i = 0\nfor _while_0 in range(2147483647):\n    if not ( i < 3): break\n    i += 1\nprint(i)\n"
+            "i = 0\nfor _while_0 in _stilt_forever:\n    if not ( i < 3): break\n    i += 1\nprint(i)\n"
         );
         assert_eq!(r.map.translate(1, 1), (1, 1));
         assert_eq!(r.map.translate(2, 1), (2, 1));
@@ -337,7 +339,7 @@ mod tests {
         let r = rewrite(src).unwrap();
         assert_eq!(
             r.source,
-            "for _while_0 in range(2147483647):\n    if not ( (a and\n       b)): break\n    x = 1\ny = 2\n"
+            "for _while_0 in _stilt_forever:\n    if not ( (a and\n       b)): break\n    x = 1\ny = 2\n"
         );
         assert_eq!(r.map.translate(3, 8), (2, 8));
         assert_eq!(r.map.translate(4, 5), (2, 12));

@@ -37,10 +37,62 @@ type R<'v> = BResult<Value<'v>>;
 /// Reads a path argument (recording it as read). `Ok(None)` = missing file.
 fn read_path(ctx: &Ctx, path: &Path) -> BResult<Option<String>> {
     ctx.record_read(path);
-    match std::fs::read(path) {
+    match read_bounded(ctx, path) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error("open", path, &e).into()),
+        Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(ReadError::Io(e)) => Err(io_error("open", path, &e).into()),
+        Err(e) => Err(e.message(path).into()),
+    }
+}
+
+/// Why [`read_bounded`] failed.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// Opening or reading failed.
+    Io(io::Error),
+    /// The file is larger than [`crate::MAX_READ_BYTES`].
+    TooLarge,
+    /// The evaluation was cancelled while reading.
+    Cancelled,
+}
+
+impl ReadError {
+    /// The message for a non-I/O failure.
+    pub(crate) fn message(&self, path: &Path) -> String {
+        match self {
+            ReadError::Io(e) => io_error("read", path, e),
+            ReadError::TooLarge => format!(
+                "{}: the file is larger than {} MiB, the most stilt reads into a Tiltfile",
+                path.display(),
+                crate::MAX_READ_BYTES >> 20
+            ),
+            ReadError::Cancelled => crate::context::CANCELLED.to_string(),
+        }
+    }
+}
+
+/// Reads a whole file, at most [`crate::MAX_READ_BYTES`], in 1 MiB chunks so a cancelled
+/// evaluation stops reading (`/dev/zero`, a FIFO).
+pub(crate) fn read_bounded(ctx: &Ctx, path: &Path) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read as _;
+    const CHUNK: usize = 1 << 20;
+    let mut f = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        if ctx.cancel.is_cancelled() {
+            return Err(ReadError::Cancelled);
+        }
+        let n = match f.read(&mut buf) {
+            Ok(0) => return Ok(out),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+        };
+        if (out.len() + n) as u64 > crate::MAX_READ_BYTES {
+            return Err(ReadError::TooLarge);
+        }
+        out.extend_from_slice(&buf[..n]);
     }
 }
 

@@ -5,6 +5,11 @@
 //! stderr are streamed to the log as ` → <line>` (unless `quiet`), an empty output logs
 //! ` → [no output]`, and a failure is `command "<cmd>" failed.\nerror: exit status N`, with
 //! the output appended only when it was not already logged (`quiet=True`).
+//!
+//! Bounded and stoppable (unlike Tilt): stdout and stderr together may hold at most
+//! [`crate::MAX_READ_BYTES`]; past that, or when the evaluation is cancelled (timeout,
+//! signal), the command's process group is killed and the call fails. A line longer than
+//! 64 KiB is logged in 64 KiB pieces.
 
 use super::add;
 use crate::LogLevel;
@@ -23,6 +28,10 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
 const PREFIX: &str = " → ";
+/// Longest piece of a line forwarded at once (a longer line is split).
+const MAX_LINE: usize = 64 * 1024;
+/// How often a waiting `local()` checks the cancel flag.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 pub(crate) fn register(b: &mut GlobalsBuilder) {
     add(b, "local", local);
@@ -74,7 +83,7 @@ fn local<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluator<
         }
         Some(err) => {
             let mut msg = format!("command {} failed.\nerror: {err}", quote(&display));
-            if quiet {
+            if quiet && !out.stopped {
                 msg.push_str(&format!(
                     "\nstdout:\n{}\nstderr:\n{}\n",
                     String::from_utf8_lossy(&out.stdout),
@@ -107,10 +116,15 @@ pub(crate) struct RunOutput {
     pub(crate) stderr: Vec<u8>,
     /// Go's error text (`exit status 1`), if the command failed.
     pub(crate) error: Option<String>,
+    /// Stopped by stilt (output too large, cancelled): the output is not worth quoting.
+    pub(crate) stopped: bool,
 }
 
 pub(crate) fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
-    let fail = |e: String| RunOutput { stdout: Vec::new(), stderr: Vec::new(), error: Some(e) };
+    let fail = |e: String| RunOutput { stdout: Vec::new(), stderr: Vec::new(), error: Some(e), stopped: false };
+    if ctx.mode == crate::EvalMode::Sandboxed {
+        return fail("processes are disabled in a sandboxed evaluation".to_string());
+    }
     if !spec.dir.is_dir() {
         return fail(format!("chdir {}: no such file or directory", spec.dir.display()));
     }
@@ -143,7 +157,8 @@ pub(crate) fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
             let _ = pipe.write_all(input.as_bytes());
         });
     }
-    let (tx, rx) = mpsc::channel::<(bool, Vec<u8>)>();
+    // Bounded: at most 64 pieces (4 MiB) wait; a fast command waits for the log.
+    let (tx, rx) = mpsc::sync_channel::<(bool, Vec<u8>)>(64);
     let mut readers = Vec::new();
     if let Some(p) = child.stdout.take() {
         readers.push(spawn_reader(p, true, tx.clone()));
@@ -153,7 +168,28 @@ pub(crate) fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
     }
     drop(tx);
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    for (is_out, chunk) in rx {
+    let mut total: u64 = 0;
+    let mut stopped = None;
+    loop {
+        let (is_out, chunk) = match rx.recv_timeout(CANCEL_POLL) {
+            Ok(c) => c,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if ctx.cancel.is_cancelled() {
+                    stopped = Some(crate::context::CANCELLED.to_string());
+                    break;
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        total += chunk.len() as u64;
+        if total > crate::MAX_READ_BYTES {
+            stopped = Some(format!(
+                "the output is larger than {} MiB, the most local() keeps (stdout and stderr together)",
+                crate::MAX_READ_BYTES >> 20
+            ));
+            break;
+        }
         if spec.log_output {
             let text = String::from_utf8_lossy(&chunk);
             ctx.log(LogLevel::Info, &format!("{PREFIX}{}", text.strip_suffix('\n').unwrap_or(&text)));
@@ -164,27 +200,67 @@ pub(crate) fn run_command(ctx: &Ctx, spec: &RunSpec<'_>) -> RunOutput {
             stderr.extend(chunk);
         }
     }
-    for r in readers {
-        let _ = r.join();
+    if stopped.is_some() {
+        kill_group(&child);
+        drop(rx);
+    } else {
+        // (A stopped command's readers are left to end on their own: a grandchild that left
+        // the group may hold the pipe open.)
+        for r in readers {
+            let _ = r.join();
+        }
     }
-    let error = match child.wait() {
-        Ok(status) if status.success() => None,
-        Ok(status) => Some(exit_text(status)),
-        Err(e) => Some(e.to_string()),
+    let status = wait(ctx, &mut child, &mut stopped);
+    let was_stopped = stopped.is_some();
+    let error = match (stopped, status) {
+        (Some(why), _) => Some(why),
+        (None, Ok(status)) if status.success() => None,
+        (None, Ok(status)) => Some(exit_text(status)),
+        (None, Err(e)) => Some(e.to_string()),
     };
-    RunOutput { stdout, stderr, error }
+    RunOutput { stdout, stderr, error, stopped: was_stopped }
+}
+
+/// SIGKILLs the command's process group: the command and whatever it started.
+fn kill_group(child: &std::process::Child) {
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX)),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+/// Waits for the command, still honouring the cancel flag (a command may close its output
+/// and keep running).
+fn wait(
+    ctx: &Ctx,
+    child: &mut std::process::Child,
+    stopped: &mut Option<String>,
+) -> std::io::Result<std::process::ExitStatus> {
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if stopped.is_none() && ctx.cancel.is_cancelled() {
+            *stopped = Some(crate::context::CANCELLED.to_string());
+            kill_group(child);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(CANCEL_POLL);
+    }
 }
 
 /// Forwards `pipe` line by line (`is_out` tells stdout from stderr).
 fn spawn_reader(
     pipe: impl Read + Send + 'static,
     is_out: bool,
-    tx: mpsc::Sender<(bool, Vec<u8>)>,
+    tx: mpsc::SyncSender<(bool, Vec<u8>)>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        let mut r = BufReader::new(pipe);
+        let mut r = BufReader::new(pipe).take(u64::MAX);
         loop {
             let mut line = Vec::new();
+            r.set_limit(MAX_LINE as u64);
             match r.read_until(b'\n', &mut line) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {

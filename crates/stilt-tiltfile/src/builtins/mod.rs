@@ -129,6 +129,7 @@ pub(crate) fn globals() -> &'static Globals {
         render::register(&mut b);
         v1alpha1::register(&mut b);
         flow::register(&mut b);
+        b.set(crate::values::FOREVER, crate::values::Forever);
         local::register(&mut b);
         local_resource::register(&mut b);
         data::register(&mut b);

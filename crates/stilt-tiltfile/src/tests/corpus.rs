@@ -46,6 +46,7 @@ fn corpus_smoke() {
             mode: crate::EvalMode::ResultOnly,
             kube_context: None,
             kube_namespace: None,
+            cancel: crate::CancelFlag::default(),
         });
         let ours = match &result {
             Ok(r) => format!("ok ({} resources)", r.manifests.len()),

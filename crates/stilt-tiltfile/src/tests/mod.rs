@@ -76,6 +76,7 @@ impl Fixture {
             mode: self.mode,
             kube_context: self.kube_context.clone(),
             kube_namespace: None,
+            cancel: crate::CancelFlag::default(),
         })
     }
 
