@@ -137,6 +137,8 @@ fn report(args: &LenientCiArgs, message: String) {
         report_json: args.report_json.clone(),
         snapshot: args.snapshot.clone(),
         ci: CiConfig::from_args(ci_output, &mask_env),
+        live: None,
+        mask_env,
     };
     let start_time = crate::process_start_time();
     let now = Utc::now();
