@@ -9,6 +9,7 @@
 pub mod cluster_product;
 pub mod duration;
 pub mod exit_code;
+pub mod go_path;
 pub mod image_ref;
 pub mod k8s_objects;
 pub mod k8s_pod;
