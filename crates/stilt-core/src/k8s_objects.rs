@@ -397,8 +397,8 @@ mod tests {
             images,
             port_forwards: Vec::new(),
             extra_pod_selectors: Vec::new(),
-            pod_readiness: String::new(),
-            discovery_strategy: String::new(),
+            pod_readiness: crate::manifest::PodReadiness::Wait,
+            discovery_strategy: None,
         }
     }
 
