@@ -8,6 +8,7 @@
 
 pub mod cluster_product;
 pub mod duration;
+pub mod error_chain;
 pub mod exit_code;
 pub mod go_path;
 pub mod image_ref;

@@ -24,7 +24,7 @@ mod registry;
 
 pub use apply::AppliedObject;
 pub use cluster::Cluster;
-pub use error::K8sError;
+pub use error::{K8sError, KubeCause};
 pub use pod_logs::follow_container_log;
 pub use pods::{PodWatch, watch_pods};
 pub use registry::LocalRegistry;
