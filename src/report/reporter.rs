@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use stilt_core::{FailureClass, Manifest, Session, TiltfileError};
+use stilt_core::{FailureClass, Manifest, Session, TargetKind, TiltfileError};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Lines kept per target for JUnit `system-out`.
@@ -157,10 +157,9 @@ impl Reporter {
     }
 
     fn tail_for(&self, t: &TargetSummary) -> String {
-        let key = if t.name == "tiltfile:update" {
-            (None, false)
-        } else {
-            (Some(t.resource.clone()), t.name.ends_with(":serve") || t.name.ends_with(":runtime"))
+        let key = match &t.id {
+            Some(id) if id.is_tiltfile() => (None, false),
+            id => (Some(t.resource.clone()), id.as_ref().is_some_and(|id| id.kind != TargetKind::Update)),
         };
         let mut out = String::new();
         for p in &t.pods {
@@ -178,8 +177,7 @@ impl Reporter {
         }
         out.push_str(&self.tails.get(&key).map(LogTail::render).unwrap_or_default());
         if let (Some(dir), false) = (&self.log_dir, out.is_empty()) {
-            let res = if t.name == "tiltfile:update" { None } else { Some(t.resource.as_str()) };
-            out.push_str(&format!("[[ATTACHMENT|{}]]\n", dir.path_for(res).display()));
+            out.push_str(&format!("[[ATTACHMENT|{}]]\n", dir.path_for(t.log_resource()).display()));
         }
         out
     }
@@ -221,8 +219,7 @@ impl Reporter {
             };
             let log_dir = self.log_dir.as_ref();
             let doc = json_report::render(session, &targets, &facts, &|t| {
-                let res = if t.name == "tiltfile:update" { None } else { Some(t.resource.as_str()) };
-                log_dir.map(|d| d.path_for(res).display().to_string())
+                log_dir.map(|d| d.path_for(t.log_resource()).display().to_string())
             });
             let mut text = serde_json::to_string_pretty(&doc).expect("json");
             text.push('\n');

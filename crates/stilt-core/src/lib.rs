@@ -18,6 +18,7 @@ pub mod location;
 pub mod manifest;
 pub mod micro_time;
 pub mod session;
+pub mod target_id;
 pub mod tiltfile_error;
 pub mod verdict;
 
@@ -31,5 +32,6 @@ pub use manifest::{
     UpdateSettings,
 };
 pub use session::{Session, Target, TargetState, TargetType};
+pub use target_id::{TILTFILE_TARGET, TargetId, TargetKind};
 pub use tiltfile_error::TiltfileError;
 pub use verdict::{EnvironmentFailure, Verdict, verdict};
