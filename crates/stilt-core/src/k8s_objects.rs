@@ -122,7 +122,13 @@ pub fn pod_template_hashes(objects: &[Value]) -> Vec<String> {
 
 /// `name:kind` with the kind lower-cased (`web:deployment`), as Tilt lists objects after apply.
 pub fn object_display_name(obj: &Value) -> String {
-    format!("{}:{}", name(obj), kind(obj).to_lowercase())
+    display_name(name(obj), kind(obj))
+}
+
+/// Tilt's `name:kind` display of an object known by its name and kind (`web:deployment`): the one
+/// spelling of [`object_display_name`], for callers that hold the parts.
+pub fn display_name(name: &str, kind: &str) -> String {
+    format!("{name}:{}", kind.to_lowercase())
 }
 
 /// `Kind/name`, for error messages.

@@ -45,7 +45,7 @@ pub struct AppliedObject {
 impl AppliedObject {
     /// Tilt's `name:kind` for the "Objects applied" list.
     pub fn display_name(&self) -> String {
-        format!("{}:{}", self.name, self.kind.to_lowercase())
+        stilt_core::k8s_objects::display_name(&self.name, &self.kind)
     }
 
     /// Whether this is a Job whose `Complete` condition is true.
