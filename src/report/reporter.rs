@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use stilt_core::{FailureClass, Manifest, Session, TargetKind, TiltfileError};
+use stilt_core::{FailureClass, Session, TargetKind, TiltfileError, TiltfileResult};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Lines kept per target for JUnit `system-out`.
@@ -62,7 +62,8 @@ struct Reporter {
     stream: LogStream<std::io::Stdout>,
     log_dir: Option<LogDir>,
     tails: HashMap<(Option<String>, bool), LogTail>,
-    manifests: Vec<Manifest>,
+    /// The loaded Tiltfile, shared with the engine (never copied).
+    loaded: Option<Arc<TiltfileResult>>,
     tiltfile: PathBuf,
     start: DateTime<Utc>,
     load_time: Option<Duration>,
@@ -90,7 +91,7 @@ impl Reporter {
             cfg,
             log_dir,
             tails: HashMap::new(),
-            manifests: Vec::new(),
+            loaded: None,
             tiltfile: PathBuf::new(),
             start: Utc::now(),
             load_time: None,
@@ -117,7 +118,7 @@ impl Reporter {
                     let _ = writeln!(std::io::stdout(), "{line}");
                 }
                 Event::TiltfileLoaded { result, duration } => {
-                    self.manifests.clone_from(&result.manifests);
+                    self.loaded = Some(result);
                     self.load_time = Some(duration);
                 }
                 Event::TiltfileFailed { error } => self.tiltfile_error = Some(error),
@@ -186,10 +187,11 @@ impl Reporter {
         self.stream.flush();
         let now = Utc::now();
         let err_at = self.tiltfile_error.as_ref().and_then(|e| e.location.clone());
-        let targets = summarize(session, outcome, &self.manifests, err_at.as_ref(), &self.images, &self.pods, now);
+        let manifests = self.loaded.as_ref().map_or(&[][..], |r| &r.manifests[..]);
+        let targets = summarize(session, outcome, manifests, err_at.as_ref(), &self.images, &self.pods, now);
         let duration = (now - self.start).to_std().unwrap_or_default();
         if let Some(dir) = &mut self.log_dir {
-            let names: Vec<String> = self.manifests.iter().map(|m| m.name.clone()).collect();
+            let names: Vec<String> = manifests.iter().map(|m| m.name.clone()).collect();
             if let Err(e) = dir.finish(&names) {
                 self.result.write_errors.push(crate::error_chain::error_chain(&e));
             }
