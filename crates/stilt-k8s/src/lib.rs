@@ -12,7 +12,9 @@
 //!   fields changed (how a changed Job runs again);
 //! - [`watch_pods`]: the pods a resource owns, as the apiserver's JSON, on every change;
 //! - [`follow_container_log`]: a container's log, line by line;
-//! - [`Cluster::delete`]: what `stilt down` does.
+//! - [`Cluster::delete`]: what `stilt down` does;
+//! - [`K8sError`]: every failure, with kube's error as the `#[source]` ([`KubeCause`]) and
+//!   `class()` telling the environment's failures (exit 4) from the resource's (exit 1).
 
 mod apply;
 mod cluster;
