@@ -5,6 +5,7 @@
 //! `stilt alpha tiltfile-result` can print it and tests can compare it.
 
 use crate::duration::GoDuration;
+pub use crate::json_path::ImagePath;
 use crate::location::SourceLocation;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -549,8 +550,9 @@ mod empty_is_none {
 pub struct K8sImageLocation {
     /// Index of the object in [`K8sTarget::objects`].
     pub object: usize,
-    /// JSON path of the field (`{.spec.template.spec.containers[0].image}`).
-    pub path: String,
+    /// Where the field is: a JSON pointer, shown and serialised as its JSONPath
+    /// (`{.spec.template.spec.containers[0].image}`).
+    pub path: ImagePath,
     /// The image as written in the YAML.
     pub image: String,
     /// The `ref` of the build injected here, if any.

@@ -24,6 +24,7 @@ use regex::Regex;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use stilt_core::image_ref::{ImageRef, RefSelector, replace_registry};
+use stilt_core::json_path::{ImagePath, JsonPath};
 use stilt_core::manifest::{
     DiscoveryStrategy, DockerComposeTarget, ImageTarget, K8sImageLocation, K8sKindInfo, K8sTarget, PodReadiness,
     PortForward,
@@ -169,42 +170,32 @@ impl Locators {
         let mut out = Vec::new();
         for k in self.matching(o) {
             for p in &k.image_json_paths {
-                let Ok(jp) = k8s::jsonpath::JsonPath::parse(p) else { continue };
+                let Ok(jp) = JsonPath::parse(p) else { continue };
                 for (ptr, v) in jp.find(o) {
                     if let Some(s) = v.as_str() {
-                        out.push(ImageField { path: ptr_to_jsonpath(&ptr), image: s.to_string(), in_env: false });
+                        out.push(ImageField {
+                            path: ImagePath::from_pointer(ptr),
+                            image: s.to_string(),
+                            in_env: false,
+                        });
                     }
                 }
             }
             if let Some(obj) = &k.image_object
-                && let Ok(jp) = k8s::jsonpath::JsonPath::parse(&obj.json_path)
+                && let Ok(jp) = JsonPath::parse(&obj.json_path)
             {
                 for (ptr, v) in jp.find(o) {
                     let repo = v.get(&obj.repo_field).and_then(Json::as_str).unwrap_or("");
                     let tag = v.get(&obj.tag_field).and_then(Json::as_str).unwrap_or("");
                     if !repo.is_empty() {
                         let image = if tag.is_empty() { repo.to_string() } else { format!("{repo}:{tag}") };
-                        out.push(ImageField { path: ptr_to_jsonpath(&ptr), image, in_env: false });
+                        out.push(ImageField { path: ImagePath::from_pointer(ptr), image, in_env: false });
                     }
                 }
             }
         }
         out
     }
-}
-
-fn ptr_to_jsonpath(ptr: &str) -> String {
-    let mut s = String::from("{");
-    for part in ptr.split('/').filter(|p| !p.is_empty()) {
-        if part.chars().all(|c| c.is_ascii_digit()) {
-            s.push_str(&format!("[{part}]"));
-        } else {
-            s.push('.');
-            s.push_str(part);
-        }
-    }
-    s.push('}');
-    s
 }
 
 /// Images in an object: containers (typed kinds), locators, and env values that match a

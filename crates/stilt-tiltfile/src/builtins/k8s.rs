@@ -291,7 +291,7 @@ fn compile_ci(pattern: &str) -> BResult<Regex> {
 fn image_json_paths(a: &Args<'_>, i: usize) -> BResult<Vec<String>> {
     let paths = a.str_or_list(i)?;
     for p in &paths {
-        crate::k8s::jsonpath::JsonPath::parse(p).map_err(crate::errors::Failure::Msg)?;
+        stilt_core::json_path::JsonPath::parse(p).map_err(crate::errors::Failure::Msg)?;
     }
     Ok(paths)
 }

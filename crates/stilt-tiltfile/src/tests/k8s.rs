@@ -69,7 +69,7 @@ fn workloads_services_and_uncategorized() {
     assert_eq!(r.enabled_resources, vec!["web", "db", "uncategorized"]);
     let l = &k8s(&r, "db").image_locations[0];
     assert_eq!(
-        (l.path.as_str(), l.image.as_str(), l.build_ref.as_deref()),
+        (l.path.to_string().as_str(), l.image.as_str(), l.build_ref.as_deref()),
         ("{.spec.template.spec.containers[0].image}", "postgres:16", None)
     );
 }
@@ -196,7 +196,7 @@ fn kinds_locators_and_filter_yaml() {
     let r = f.ok("k8s_yaml('cr.yaml')\nk8s_kind('Thing', image_json_path='{.spec.image}')\nk8s_kind('^other$', pod_readiness='ignore')\ndocker_build('my-img', '.')\n");
     assert_eq!(names(&r), vec!["t1", "o1"]);
     assert_eq!(k8s(&r, "t1").images[0].image_ref, "my-img");
-    assert_eq!(k8s(&r, "t1").image_locations[0].path, "{.spec.image}");
+    assert_eq!(k8s(&r, "t1").image_locations[0].path.to_string(), "{.spec.image}");
     assert_eq!(k8s(&r, "o1").pod_readiness.as_str(), "ignore");
     let e = f.err("k8s_kind('A', 'b')\n");
     assert_eq!(e.message, "Error in k8s_kind: k8s_kind: got 2 arguments, want at most 1");
