@@ -172,8 +172,8 @@ mod tests {
             images,
             port_forwards: vec![],
             extra_pod_selectors: vec![],
-            pod_readiness: "wait".into(),
-            discovery_strategy: String::new(),
+            pod_readiness: stilt_core::manifest::PodReadiness::Wait,
+            discovery_strategy: None,
         });
         m
     }

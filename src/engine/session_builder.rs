@@ -200,7 +200,7 @@ fn tiltfile_target(phase: &TiltfilePhase) -> Target {
         },
     };
     Target {
-        name: "tiltfile:update".into(),
+        name: stilt_core::TILTFILE_TARGET.into(),
         target_type: TargetType::Job,
         resources: vec!["(Tiltfile)".into()],
         state: Some(state),

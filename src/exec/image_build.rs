@@ -19,6 +19,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use stilt_core::FailureClass;
 use stilt_core::manifest::{CustomBuild, DockerBuild, ImageBuild, ImageTarget};
 use stilt_docker::{BuildRequest, DockerClient, ImageRef, content_tag};
 use tokio::sync::OnceCell;
@@ -110,7 +111,7 @@ impl DockerHandle {
     pub async fn get(&self) -> Result<DockerClient, UpdateError> {
         self.client.get_or_try_init(DockerClient::connect).await.cloned().map_err(|e| UpdateError {
             message: format!("{}: is the Docker daemon running, and DOCKER_HOST right?", error_chain(&e)),
-            environment: true,
+            environment: e.class() == FailureClass::Environment,
         })
     }
 }
@@ -335,7 +336,7 @@ async fn custom_build(
     let id = docker
         .image_id(&found_ref)
         .await
-        .map_err(|e| UpdateError { message: error_chain(&e), environment: true })?
+        .map_err(|e| UpdateError { message: error_chain(&e), environment: e.class() == FailureClass::Environment })?
         .ok_or_else(|| {
             UpdateError::update(format!(
                 "custom_build command {:?} exited 0 but image {found_ref} does not exist: the command must build \

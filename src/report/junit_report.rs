@@ -165,6 +165,7 @@ mod tests {
     fn target(outcome: TargetOutcome, file: &Path) -> TargetSummary {
         TargetSummary {
             name: "api:update".into(),
+            id: stilt_core::TargetId::parse("api:update"),
             resource: "api".into(),
             target_type: TargetType::Job,
             outcome,

@@ -28,7 +28,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use stilt_core::{FailureClass, Manifest, Session, TiltfileError};
+use stilt_core::{FailureClass, Session, TargetKind, TiltfileError, TiltfileResult};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Lines kept per target for JUnit `system-out`.
@@ -78,7 +78,8 @@ struct Reporter {
     stream: LogStream<std::io::Stdout>,
     log_dir: Option<LogDir>,
     tails: HashMap<(Option<String>, bool), LogTail>,
-    manifests: Vec<Manifest>,
+    /// The loaded Tiltfile, shared with the engine (never copied).
+    loaded: Option<Arc<TiltfileResult>>,
     tiltfile: PathBuf,
     start: DateTime<Utc>,
     load_time: Option<Duration>,
@@ -122,7 +123,7 @@ impl Reporter {
             cfg,
             log_dir,
             tails: HashMap::new(),
-            manifests: Vec::new(),
+            loaded: None,
             tiltfile: PathBuf::new(),
             start: Utc::now(),
             load_time: None,
@@ -160,8 +161,8 @@ impl Reporter {
                     let _ = writeln!(std::io::stdout(), "{line}");
                 }
                 Event::TiltfileLoaded { result, duration } => {
-                    self.manifests.clone_from(&result.manifests);
                     self.live.loaded(&result.manifests);
+                    self.loaded = Some(result);
                     self.load_time = Some(duration);
                 }
                 Event::TiltfileFailed { error } => self.tiltfile_error = Some(error),
@@ -218,10 +219,9 @@ impl Reporter {
     }
 
     fn tail_for(&self, t: &TargetSummary) -> String {
-        let key = if t.name == "tiltfile:update" {
-            (None, false)
-        } else {
-            (Some(t.resource.clone()), t.name.ends_with(":serve") || t.name.ends_with(":runtime"))
+        let key = match &t.id {
+            Some(id) if id.is_tiltfile() => (None, false),
+            id => (Some(t.resource.clone()), id.as_ref().is_some_and(|id| id.kind != TargetKind::Update)),
         };
         let mut out = String::new();
         for p in &t.pods {
@@ -243,8 +243,7 @@ impl Reporter {
         }
         out.push_str(&self.tails.get(&key).map(LogTail::render).unwrap_or_default());
         if let (Some(dir), false) = (&self.log_dir, out.is_empty()) {
-            let res = if t.name == "tiltfile:update" { None } else { Some(t.resource.as_str()) };
-            out.push_str(&format!("[[ATTACHMENT|{}]]\n", dir.path_for(res).display()));
+            out.push_str(&format!("[[ATTACHMENT|{}]]\n", dir.path_for(t.log_resource()).display()));
         }
         self.redactor.redact(&out).into_owned()
     }
@@ -253,10 +252,11 @@ impl Reporter {
         self.stream.flush();
         let now = Utc::now();
         let err_at = self.tiltfile_error.as_ref().and_then(|e| e.location.clone());
-        let targets = summarize(session, outcome, &self.manifests, err_at.as_ref(), &self.images, &self.pods, now);
+        let manifests = self.loaded.as_ref().map_or(&[][..], |r| &r.manifests[..]);
+        let targets = summarize(session, outcome, manifests, err_at.as_ref(), &self.images, &self.pods, now);
         let duration = (now - self.start).to_std().unwrap_or_default();
         if let Some(dir) = &mut self.log_dir {
-            let names: Vec<String> = self.manifests.iter().map(|m| m.name.clone()).collect();
+            let names: Vec<String> = manifests.iter().map(|m| m.name.clone()).collect();
             if let Err(e) = dir.finish(&names) {
                 self.result.write_errors.push(crate::error_chain::error_chain(&e));
             }
@@ -289,8 +289,7 @@ impl Reporter {
             };
             let log_dir = self.log_dir.as_ref();
             let doc = json_report::render(session, &targets, &facts, &|t| {
-                let res = if t.name == "tiltfile:update" { None } else { Some(t.resource.as_str()) };
-                log_dir.map(|d| d.path_for(res).display().to_string())
+                log_dir.map(|d| d.path_for(t.log_resource()).display().to_string())
             });
             let mut text = serde_json::to_string_pretty(&doc).expect("json");
             text.push('\n');

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use stilt_core::k8s_pod::PodSummary;
-use stilt_core::{FailureClass, Manifest, Session, SourceLocation, TargetState, TargetType};
+use stilt_core::{FailureClass, Manifest, Session, SourceLocation, TargetId, TargetKind, TargetState, TargetType};
 
 /// How one target ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,6 +41,9 @@ pub enum TargetOutcome {
 pub struct TargetSummary {
     /// Target name (`api:update`).
     pub name: String,
+    /// What the target is (`None` for a name that is no target's).
+    #[serde(skip)]
+    pub id: Option<TargetId>,
     /// Resource name (`(Tiltfile)` for the Tiltfile).
     pub resource: String,
     /// `job` or `server`.
@@ -63,6 +66,14 @@ pub struct TargetSummary {
     /// The pods of a Kubernetes resource as last seen (`<resource>:runtime` targets only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pods: Vec<PodReport>,
+}
+
+impl TargetSummary {
+    /// The resource whose log this target's log is: `None` for the Tiltfile's load (the global
+    /// log).
+    pub fn log_resource(&self) -> Option<&str> {
+        if self.id.as_ref().is_some_and(TargetId::is_tiltfile) { None } else { Some(&self.resource) }
+    }
 }
 
 /// One pod in the reports: what `kubectl get pods` would show, plus why it is not ready.
@@ -141,18 +152,20 @@ pub fn summarize(
                 (Some(s), Some(e)) => (e - s).to_std().map_or(0.0, |d| d.as_secs_f64()),
                 _ => 0.0,
             };
-            let outcome = classify(t, outcome);
-            let declared_at = if t.name == "tiltfile:update" {
+            let id = TargetId::parse(&t.name);
+            let kind = id.as_ref().map(|id| id.kind);
+            let outcome = classify(t, id.as_ref(), outcome);
+            let declared_at = if id.as_ref().is_some_and(TargetId::is_tiltfile) {
                 tiltfile_error_at.cloned()
             } else {
                 declared.get(resource.as_str()).map(|l| (*l).clone())
             };
-            let images = if t.name.ends_with(":update") {
+            let images = if kind == Some(TargetKind::Update) {
                 images.get(&resource).cloned().unwrap_or_default()
             } else {
                 Vec::new()
             };
-            let pods = if t.name.ends_with(":runtime") {
+            let pods = if kind == Some(TargetKind::Runtime) {
                 pods.get(&resource).map(|ps| ps.iter().map(PodReport::of).collect()).unwrap_or_default()
             } else {
                 Vec::new()
@@ -161,6 +174,7 @@ pub fn summarize(
                 images,
                 pods,
                 name: t.name.clone(),
+                id,
                 resource,
                 target_type: t.target_type,
                 outcome,
@@ -172,8 +186,9 @@ pub fn summarize(
         .collect()
 }
 
-fn classify(t: &stilt_core::Target, outcome: &Outcome) -> TargetOutcome {
+fn classify(t: &stilt_core::Target, id: Option<&TargetId>, outcome: &Outcome) -> TargetOutcome {
     let failure = outcome.failure.as_ref();
+    let own_class = id.map_or(FailureClass::RuntimeError, TargetId::failure_class);
     let is_culprit = failure.and_then(|f| f.target.as_deref()) == Some(t.name.as_str());
     let started = matches!(t.state, Some(TargetState::Active { .. }));
     let unfinished = |what: String| match failure {
@@ -199,11 +214,7 @@ fn classify(t: &stilt_core::Target, outcome: &Outcome) -> TargetOutcome {
     };
     match &t.state {
         Some(TargetState::Terminated { error, .. }) if !error.is_empty() => TargetOutcome::Failed {
-            class: if is_culprit {
-                failure.map_or(FailureClass::of_target(&t.name), |f| f.class)
-            } else {
-                FailureClass::of_target(&t.name)
-            },
+            class: if is_culprit { failure.map_or(own_class, |f| f.class) } else { own_class },
             message: if is_culprit {
                 failure.map_or_else(|| error.clone(), |f| f.message.clone())
             } else {

@@ -5,6 +5,7 @@
 //! that test `$? -ne 0` keep working, and gives the other classes their own codes so CI can tell
 //! a broken Tiltfile from a broken service from a slow one.
 
+use crate::target_id::TargetId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -115,17 +116,10 @@ impl FailureClass {
         }
     }
 
-    /// The class of a failed target, from its name (Tilt's target naming is the contract).
+    /// The class of a failed target, from its Session name ([`TargetId::failure_class`]; a
+    /// name that is no target's is a runtime error).
     pub fn of_target(name: &str) -> FailureClass {
-        if name == "tiltfile:update" {
-            FailureClass::TiltfileError
-        } else if name.ends_with(":update") {
-            FailureClass::UpdateFailed
-        } else if name.ends_with(":serve") {
-            FailureClass::ServeExited
-        } else {
-            FailureClass::RuntimeError
-        }
+        TargetId::parse(name).map_or(FailureClass::RuntimeError, |id| id.failure_class())
     }
 }
 

@@ -71,15 +71,13 @@ pub fn prepare_objects(target: &K8sTarget, built: &BTreeMap<String, String>) -> 
         let injected = built.get(build_ref).ok_or_else(|| PrepareError::NotBuilt { image: build_ref.clone() })?;
         let obj = objects
             .get_mut(loc.object)
-            .ok_or_else(|| PrepareError::NoObject { index: loc.object, path: loc.path.clone() })?;
-        let path_err = |obj: &Value, reason: String| PrepareError::Path {
-            object: object_ref(obj),
-            path: loc.path.clone(),
-            reason,
-        };
-        let segments = parse_path(&loc.path).map_err(|reason| path_err(obj, reason))?;
+            .ok_or_else(|| PrepareError::NoObject { index: loc.object, path: loc.path.to_string() })?;
         let image = target.images.iter().find(|i| &i.image_ref == build_ref);
-        inject(obj, &segments, injected, image).map_err(|reason| path_err(obj, reason))?;
+        inject(obj, &loc.path.tokens(), injected, image).map_err(|reason| PrepareError::Path {
+            object: object_ref(obj),
+            path: loc.path.to_string(),
+            reason,
+        })?;
         injected_any = true;
     }
     for obj in &mut objects {
@@ -122,7 +120,13 @@ pub fn pod_template_hashes(objects: &[Value]) -> Vec<String> {
 
 /// `name:kind` with the kind lower-cased (`web:deployment`), as Tilt lists objects after apply.
 pub fn object_display_name(obj: &Value) -> String {
-    format!("{}:{}", name(obj), kind(obj).to_lowercase())
+    display_name(name(obj), kind(obj))
+}
+
+/// Tilt's `name:kind` display of an object known by its name and kind (`web:deployment`): the one
+/// spelling of [`object_display_name`], for callers that hold the parts.
+pub fn display_name(name: &str, kind: &str) -> String {
+    format!("{name}:{}", kind.to_lowercase())
 }
 
 /// `Kind/name`, for error messages.
@@ -138,100 +142,55 @@ fn name(obj: &Value) -> &str {
     obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default()
 }
 
-/// One step of a JSONPath: `.field` (or `['field']`) or `[n]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Field(String),
-    Index(usize),
-}
-
-/// Parses the concrete JSONPaths image locations use: `{.spec.template.spec.containers[0].image}`,
-/// braces and a leading `$` optional. Wildcards, filters and slices are rejected.
-fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
-    let t = path.trim();
-    let inner = t.strip_prefix('{').and_then(|x| x.strip_suffix('}')).unwrap_or(t).trim();
-    let mut rest = inner.strip_prefix('$').unwrap_or(inner);
-    let mut segments = Vec::new();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            let field = &r[..end];
-            if field.is_empty() || field.contains([']', '*', '?', '@', '(', ')', '\'', '"', ' ']) {
-                return Err(format!("unsupported JSONPath field {field:?}"));
-            }
-            segments.push(Segment::Field(field.to_string()));
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']').ok_or_else(|| "unterminated `[` in JSONPath".to_string())?;
-            let body = r[..end].trim();
-            if let Ok(n) = body.parse::<usize>() {
-                segments.push(Segment::Index(n));
-            } else if let Some(q) = body
-                .strip_prefix('\'')
-                .and_then(|b| b.strip_suffix('\''))
-                .or_else(|| body.strip_prefix('"').and_then(|b| b.strip_suffix('"')))
-            {
-                segments.push(Segment::Field(q.to_string()));
-            } else {
-                return Err(format!("unsupported JSONPath subscript [{body}]"));
-            }
-            rest = &r[end + 1..];
-        } else {
-            return Err(format!("unsupported JSONPath syntax at {rest:?}"));
-        }
-    }
-    if segments.is_empty() {
-        return Err("empty JSONPath".to_string());
-    }
-    Ok(segments)
-}
-
-/// The value at `segments` below `v`; every step must exist.
-fn walk_mut<'a>(mut v: &'a mut Value, segments: &[Segment]) -> Result<&'a mut Value, String> {
-    for seg in segments {
-        v = match (seg, v) {
-            (Segment::Field(f), Value::Object(m)) => m.get_mut(f).ok_or_else(|| format!("no field {f:?}"))?,
-            (Segment::Index(n), Value::Array(a)) => {
+/// The value at the pointer `tokens` below `v`; every step must exist.
+fn walk_mut<'a>(mut v: &'a mut Value, tokens: &[String]) -> Result<&'a mut Value, String> {
+    for t in tokens {
+        v = match v {
+            Value::Object(m) => m.get_mut(t).ok_or_else(|| format!("no field {t:?}"))?,
+            Value::Array(a) => {
+                let n: usize = t.parse().map_err(|_| format!("cannot read field {t:?} of a non-object"))?;
                 let len = a.len();
-                a.get_mut(*n).ok_or_else(|| format!("index {n} out of range (length {len})"))?
+                a.get_mut(n).ok_or_else(|| format!("index {n} out of range (length {len})"))?
             }
-            // A numeric key of an object (pointer-style paths spell those `[n]`).
-            (Segment::Index(n), Value::Object(m)) => {
-                m.get_mut(&n.to_string()).ok_or_else(|| format!("no field \"{n}\""))?
-            }
-            (Segment::Field(f), _) => return Err(format!("cannot read field {f:?} of a non-object")),
-            (Segment::Index(n), _) => return Err(format!("cannot read index {n} of a non-array")),
+            _ if t.parse::<usize>().is_ok() => return Err(format!("cannot read index {t} of a non-array")),
+            _ => return Err(format!("cannot read field {t:?} of a non-object")),
         };
     }
     Ok(v)
 }
 
-/// Sets the image at `segments` and the container / image-volume extras around it.
-fn inject(obj: &mut Value, segments: &[Segment], injected: &str, image: Option<&ImageTarget>) -> Result<(), String> {
-    let (last, parent_path) = segments.split_last().expect("parse_path never returns an empty path");
+fn is_index(t: &str) -> bool {
+    !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Sets the image at the pointer `tokens` and the container / image-volume extras around it.
+fn inject(obj: &mut Value, tokens: &[String], injected: &str, image: Option<&ImageTarget>) -> Result<(), String> {
+    let (last, parent_path) = tokens.split_last().ok_or_else(|| "empty JSON pointer".to_string())?;
     let parent = walk_mut(obj, parent_path)?;
-    match (last, &mut *parent) {
-        (Segment::Field(f), Value::Object(m)) => {
-            if m.get(f).is_some_and(Value::is_object) {
+    match &mut *parent {
+        Value::Object(m) => {
+            if m.get(last).is_some_and(Value::is_object) {
                 return Err("the image is an object (split repository/tag fields are not supported)".to_string());
             }
-            m.insert(f.clone(), injected.into());
+            m.insert(last.clone(), injected.into());
         }
-        (Segment::Index(n), Value::Array(a)) if *n < a.len() => a[*n] = injected.into(),
+        Value::Array(a) if last.parse::<usize>().is_ok_and(|n| n < a.len()) => {
+            a[last.parse::<usize>().expect("checked above")] = injected.into();
+            return Ok(());
+        }
         _ => return Err("the path does not lead to a field".to_string()),
     }
-    let Segment::Field(leaf) = last else { return Ok(()) };
     let n = parent_path.len();
     let container_list = n >= 2
-        && matches!(parent_path[n - 1], Segment::Index(_))
-        && matches!(&parent_path[n - 2], Segment::Field(f) if f == "containers" || f == "initContainers");
+        && is_index(&parent_path[n - 1])
+        && matches!(parent_path[n - 2].as_str(), "containers" | "initContainers");
     let image_volume = n >= 3
-        && leaf == "reference"
-        && matches!(&parent_path[n - 1], Segment::Field(f) if f == "image")
-        && matches!(parent_path[n - 2], Segment::Index(_))
-        && matches!(&parent_path[n - 3], Segment::Field(f) if f == "volumes");
+        && last == "reference"
+        && parent_path[n - 1] == "image"
+        && is_index(&parent_path[n - 2])
+        && parent_path[n - 3] == "volumes";
     let Some(m) = parent.as_object_mut() else { return Ok(()) };
-    if container_list && leaf == "image" {
+    if container_list && last == "image" {
         m.insert("imagePullPolicy".into(), "IfNotPresent".into());
         if let Some(img) = image {
             if let Some(cmd) = &img.entrypoint {
@@ -247,17 +206,34 @@ fn inject(obj: &mut Value, segments: &[Segment], injected: &str, image: Option<&
     Ok(())
 }
 
-/// JSON pointers of the pod templates (`PodTemplateSpec`) of an object: `spec.template` of the
-/// built-in workloads (and of any other kind whose `spec.template.spec.containers` exists),
-/// `spec.jobTemplate.spec.template` of a CronJob, `template` of a PodTemplate.
+/// Where the pod spec of a kind Tilt decodes into a typed object lives (`/spec` of a Pod,
+/// `/spec/template/spec` of a Deployment, …), by API group and kind; `None` for other kinds.
+/// The one table of pod-spec locations: stilt-tiltfile finds container images with it, and
+/// the deploy step finds the pod templates it labels.
+pub fn typed_pod_spec_pointer(obj: &Value) -> Option<&'static str> {
+    let group =
+        obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default().rsplit_once('/').map_or("", |(g, _)| g);
+    match (group, kind(obj)) {
+        ("", "Pod") => Some("/spec"),
+        ("", "PodTemplate") => Some("/template/spec"),
+        ("", "ReplicationController")
+        | ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch", "Job") => Some("/spec/template/spec"),
+        ("batch", "CronJob") => Some("/spec/jobTemplate/spec/template/spec"),
+        _ => None,
+    }
+}
+
+/// JSON pointers of the pod templates (`PodTemplateSpec`) of an object: those of the typed
+/// kinds ([`typed_pod_spec_pointer`]: `spec.template` of the built-in workloads,
+/// `spec.jobTemplate.spec.template` of a CronJob, `template` of a PodTemplate), and
+/// `spec.template` of any other kind whose `spec.template.spec.containers` exists.
 fn pod_template_pointers(obj: &Value) -> Vec<String> {
-    let ptr = match kind(obj) {
-        "Pod" => return Vec::new(),
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicationController" => "/spec/template",
-        "CronJob" => "/spec/jobTemplate/spec/template",
-        "PodTemplate" => "/template",
-        _ if obj.pointer("/spec/template/spec/containers").is_some() => "/spec/template",
-        _ => return Vec::new(),
+    let ptr = match typed_pod_spec_pointer(obj) {
+        Some("/spec") => return Vec::new(),
+        Some(spec) => spec.strip_suffix("/spec").unwrap_or(spec),
+        None if obj.pointer("/spec/template/spec/containers").is_some() => "/spec/template",
+        None => return Vec::new(),
     };
     if obj.pointer(ptr).is_some_and(Value::is_object) { vec![ptr.to_string()] } else { Vec::new() }
 }
@@ -357,6 +333,7 @@ fn add_pod_template_hashes(obj: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json_path::ImagePath;
     use crate::manifest::{ImageBuild, K8sImageLocation};
     use serde_json::json;
 
@@ -383,7 +360,7 @@ mod tests {
     fn loc(object: usize, path: &str, build_ref: Option<&str>) -> K8sImageLocation {
         K8sImageLocation {
             object,
-            path: path.to_string(),
+            path: ImagePath::parse(path).unwrap(),
             image: "web-img".to_string(),
             build_ref: build_ref.map(str::to_string),
             injected_ref: None,
@@ -397,8 +374,8 @@ mod tests {
             images,
             port_forwards: Vec::new(),
             extra_pod_selectors: Vec::new(),
-            pod_readiness: String::new(),
-            discovery_strategy: String::new(),
+            pod_readiness: crate::manifest::PodReadiness::Wait,
+            discovery_strategy: None,
         }
     }
 
@@ -678,11 +655,9 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert_eq!(
-            bad("{.spec.template.spec.containers[*].image}"),
-            "failed to inject image into Deployment/web at {.spec.template.spec.containers[*].image}: \
-             unsupported JSONPath subscript [*]"
-        );
+        // A wildcard, an empty field or an empty path is no location: ImagePath refuses it
+        // when it is read (json_path tests), so it never reaches the deploy.
+        assert!(ImagePath::parse("{.spec.template.spec.containers[*].image}").is_err());
         assert_eq!(
             bad("{.spec.template.spec.containers[5].image}"),
             "failed to inject image into Deployment/web at {.spec.template.spec.containers[5].image}: \
@@ -692,8 +667,8 @@ mod tests {
             bad("{.spec.nope.image}"),
             "failed to inject image into Deployment/web at {.spec.nope.image}: no field \"nope\""
         );
-        assert!(bad("{..image}").contains("unsupported JSONPath field"));
-        assert!(bad("{}").ends_with("empty JSONPath"));
+        assert!(ImagePath::parse("{..image}").is_err());
+        assert!(ImagePath::parse("{}").is_err());
         assert!(bad("{.spec.template}").contains("split repository/tag"));
 
         let t = target(vec![deployment()], vec![loc(3, "{.spec.image}", Some("web-img"))], Vec::new());
@@ -701,23 +676,6 @@ mod tests {
             prepare_objects(&t, &built()).unwrap_err().to_string(),
             "failed to inject image at {.spec.image}: the resource has no object #3"
         );
-    }
-
-    #[test]
-    fn parse_path_forms() {
-        use Segment::{Field, Index};
-        assert_eq!(
-            parse_path("{.spec.containers[0].image}").unwrap(),
-            vec![Field("spec".into()), Field("containers".into()), Index(0), Field("image".into())]
-        );
-        assert_eq!(parse_path("$.spec.image").unwrap(), vec![Field("spec".into()), Field("image".into())]);
-        assert_eq!(
-            parse_path("{.metadata.annotations['example.com/image']}").unwrap(),
-            vec![Field("metadata".into()), Field("annotations".into()), Field("example.com/image".into())]
-        );
-        assert!(parse_path("{spec.image}").is_err());
-        assert!(parse_path("{.spec[?(@.x)]}").is_err());
-        assert!(parse_path("{.spec.containers[0}").is_err());
     }
 
     #[test]

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub use crate::manifest::PodReadiness;
+
 /// The parts of a pod that Tilt's runtime-status rules and kubectl's STATUS column read.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -311,31 +313,6 @@ impl PodSummary {
     /// Init containers, then app containers.
     pub fn all_containers(&self) -> impl Iterator<Item = &ContainerSummary> {
         self.init_containers.iter().chain(&self.containers)
-    }
-}
-
-/// `pod_readiness=` of a k8s resource: what "ready" means for its pods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PodReadiness {
-    /// Ready when the newest pod runs with all containers ready (or has succeeded).
-    #[default]
-    Wait,
-    /// Ready once applied; pods are not looked at.
-    Ignore,
-    /// Ready only when the newest pod has succeeded (Jobs).
-    Succeeded,
-}
-
-impl PodReadiness {
-    /// Parses the Tiltfile value: `wait` or empty, `ignore`, `succeeded`. `None` for anything else.
-    pub fn parse(s: &str) -> Option<PodReadiness> {
-        match s {
-            "wait" | "" => Some(PodReadiness::Wait),
-            "ignore" => Some(PodReadiness::Ignore),
-            "succeeded" => Some(PodReadiness::Succeeded),
-            _ => None,
-        }
     }
 }
 

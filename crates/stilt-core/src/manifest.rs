@@ -5,6 +5,7 @@
 //! `stilt alpha tiltfile-result` can print it and tests can compare it.
 
 use crate::duration::GoDuration;
+pub use crate::json_path::ImagePath;
 use crate::location::SourceLocation;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -430,17 +431,116 @@ pub struct K8sTarget {
     pub port_forwards: Vec<PortForward>,
     /// `extra_pod_selectors=`: label sets.
     pub extra_pod_selectors: Vec<BTreeMap<String, String>>,
-    /// `pod_readiness=` (`wait`, `ignore`, `succeeded`); Tilt's default is `wait` for
-    /// resources with workloads and `ignore` for the others.
-    pub pod_readiness: String,
-    /// `discovery_strategy=` (`default` or `selectors-only`).
-    pub discovery_strategy: String,
+    /// `pod_readiness=`; Tilt's default is `wait` for resources with workloads and `ignore` for
+    /// the others.
+    pub pod_readiness: PodReadiness,
+    /// `discovery_strategy=`, if given (`""` in JSON when not).
+    #[serde(with = "empty_is_none")]
+    pub discovery_strategy: Option<DiscoveryStrategy>,
 }
 
 impl K8sTarget {
-    /// `pod_readiness` as a mode (`wait` when empty).
-    pub fn readiness(&self) -> crate::k8s_pod::PodReadiness {
-        crate::k8s_pod::PodReadiness::parse(&self.pod_readiness).unwrap_or_default()
+    /// What "ready" means for this resource's pods.
+    pub fn readiness(&self) -> PodReadiness {
+        self.pod_readiness
+    }
+}
+
+/// `pod_readiness=` of a k8s resource (or kind): what "ready" means for its pods. Serialised as
+/// the Tiltfile spells it (`wait`, `ignore`, `succeeded`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PodReadiness {
+    /// Ready when the newest pod runs with all containers ready (or has succeeded).
+    #[default]
+    Wait,
+    /// Ready once applied; pods are not looked at.
+    Ignore,
+    /// Ready only when the newest pod has succeeded (Jobs).
+    Succeeded,
+}
+
+impl PodReadiness {
+    /// Parses the Tiltfile value: `wait` or empty, `ignore`, `succeeded`. `None` for anything else.
+    pub fn parse(s: &str) -> Option<PodReadiness> {
+        if s.is_empty() { Some(PodReadiness::Wait) } else { s.parse().ok() }
+    }
+
+    /// The value as the Tiltfile spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodReadiness::Wait => "wait",
+            PodReadiness::Ignore => "ignore",
+            PodReadiness::Succeeded => "succeeded",
+        }
+    }
+}
+
+impl std::str::FromStr for PodReadiness {
+    /// Tilt's message for a bad `pod_readiness=`.
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "wait" => Ok(PodReadiness::Wait),
+            "ignore" => Ok(PodReadiness::Ignore),
+            "succeeded" => Ok(PodReadiness::Succeeded),
+            _ => Err(format!("Invalid value. Allowed: {{ignore, wait, succeeded}}. Got: {s}")),
+        }
+    }
+}
+
+impl std::fmt::Display for PodReadiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `k8s_resource(discovery_strategy=...)`: how Tilt finds the resource's pods. Serialised as the
+/// Tiltfile spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiscoveryStrategy {
+    /// `default`: pods owned by the resource's objects, plus `extra_pod_selectors`.
+    Default,
+    /// `selectors-only`: only pods matching `extra_pod_selectors`.
+    SelectorsOnly,
+}
+
+impl std::str::FromStr for DiscoveryStrategy {
+    /// Tilt's message for a bad `discovery_strategy=`.
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "default" => Ok(DiscoveryStrategy::Default),
+            "selectors-only" => Ok(DiscoveryStrategy::SelectorsOnly),
+            _ => Err(format!("Invalid. Must be one of: \"default\", \"selectors-only\". Actual: {s:?}")),
+        }
+    }
+}
+
+/// An optional setting that Tilt's JSON spells `""` when unset (`Option<T>` ⇄ `""` or the
+/// value's own string form).
+mod empty_is_none {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[expect(clippy::ref_option, reason = "serde's `with` passes `&Option<T>`")]
+    pub(super) fn serialize<T: Serialize, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => v.serialize(s),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub(super) fn deserialize<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+    where
+        T: std::str::FromStr<Err = String>,
+        D: Deserializer<'de>,
+    {
+        let s = String::deserialize(d)?;
+        if s.is_empty() { Ok(None) } else { s.parse().map(Some).map_err(D::Error::custom) }
     }
 }
 
@@ -450,8 +550,9 @@ impl K8sTarget {
 pub struct K8sImageLocation {
     /// Index of the object in [`K8sTarget::objects`].
     pub object: usize,
-    /// JSON path of the field (`{.spec.template.spec.containers[0].image}`).
-    pub path: String,
+    /// Where the field is: a JSON pointer, shown and serialised as its JSONPath
+    /// (`{.spec.template.spec.containers[0].image}`).
+    pub path: ImagePath,
     /// The image as written in the YAML.
     pub image: String,
     /// The `ref` of the build injected here, if any.
@@ -520,8 +621,8 @@ pub struct K8sCustomDeployTarget {
     pub port_forwards: Vec<PortForward>,
     /// `extra_pod_selectors=` from `k8s_resource`.
     pub extra_pod_selectors: Vec<BTreeMap<String, String>>,
-    /// `pod_readiness=` from `k8s_resource`.
-    pub pod_readiness: String,
+    /// `pod_readiness=` from `k8s_resource` (`wait` when not given).
+    pub pod_readiness: PodReadiness,
 }
 
 /// `default_registry(host, host_from_cluster, single_name)`.
@@ -552,8 +653,9 @@ pub struct K8sKindInfo {
     pub image_json_paths: Vec<String>,
     /// `image_object={'json_path', 'repo_field', 'tag_field'}`.
     pub image_object: Option<ImageObjectLocator>,
-    /// `pod_readiness=` for objects of this kind.
-    pub pod_readiness: String,
+    /// `pod_readiness=` for objects of this kind, if given (`""` in JSON when not).
+    #[serde(with = "empty_is_none")]
+    pub pod_readiness: Option<PodReadiness>,
     /// Objects of this kind are workloads even without images (`k8s_kind` only).
     pub is_workload: bool,
 }
@@ -631,4 +733,46 @@ pub struct DockerPruneSettings {
     pub interval_hrs: i32,
     /// `keep_recent=`.
     pub keep_recent: i32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The typed settings serialise to the strings `stilt alpha tiltfile-result` always printed
+    /// (an unset optional one as `""`), and read back.
+    #[test]
+    fn typed_settings_keep_their_json_strings() {
+        let kind = K8sKindInfo {
+            kind: "Thing".into(),
+            api_version: String::new(),
+            name: String::new(),
+            namespace: String::new(),
+            image_json_paths: Vec::new(),
+            image_object: None,
+            pod_readiness: None,
+            is_workload: true,
+        };
+        let v = serde_json::to_value(&kind).unwrap();
+        assert_eq!(v["podReadiness"], json!(""));
+        assert_eq!(serde_json::from_value::<K8sKindInfo>(v).unwrap(), kind);
+        let set = K8sKindInfo { pod_readiness: Some(PodReadiness::Succeeded), ..kind };
+        assert_eq!(serde_json::to_value(&set).unwrap()["podReadiness"], json!("succeeded"));
+        for (strategy, text) in [
+            (None, ""),
+            (Some(DiscoveryStrategy::Default), "default"),
+            (Some(DiscoveryStrategy::SelectorsOnly), "selectors-only"),
+        ] {
+            #[derive(Serialize, Deserialize, PartialEq, Debug)]
+            struct W(#[serde(with = "empty_is_none")] Option<DiscoveryStrategy>);
+            assert_eq!(serde_json::to_value(W(strategy)).unwrap(), json!(text));
+            assert_eq!(serde_json::from_value::<W>(json!(text)).unwrap(), W(strategy));
+        }
+        assert!(serde_json::from_value::<K8sKindInfo>(json!({"podReadiness": "maybe"})).is_err());
+        assert_eq!(
+            "maybe".parse::<PodReadiness>().unwrap_err(),
+            "Invalid value. Allowed: {ignore, wait, succeeded}. Got: maybe"
+        );
+    }
 }

@@ -97,7 +97,7 @@ pub fn verdict(
     // Deliberate difference from Tilt: a Tiltfile that loaded but defines no resources can
     // never satisfy "more than one target", so `tilt ci` waits out its whole timeout. Fail now.
     if let [only] = sorted.as_slice()
-        && only.name == "tiltfile:update"
+        && only.name == crate::TILTFILE_TARGET
         && matches!(&only.state, Some(TargetState::Terminated { error, .. }) if error.is_empty())
     {
         return Verdict::Failure { error: NO_RESOURCES.to_string(), class: FailureClass::TiltfileError, target: None };

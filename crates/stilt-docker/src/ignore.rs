@@ -15,6 +15,7 @@
 //!   directories; the last matching line decides.
 
 use regex::Regex;
+use stilt_core::go_path::clean;
 
 /// One compiled line.
 #[derive(Debug, Clone)]
@@ -61,7 +62,7 @@ impl PatternMatcher {
             }
             let mut pattern = String::new();
             if !line.is_empty() {
-                pattern = clean_path(line);
+                pattern = clean(line);
                 if pattern.len() > 1 && pattern.starts_with('/') {
                     pattern.remove(0);
                 }
@@ -93,7 +94,7 @@ impl PatternMatcher {
                 Some(rest) => (true, rest),
                 None => (false, p),
             };
-            let mut text = clean_path(body);
+            let mut text = clean(body);
             if text.len() > 1 && text.starts_with('/') {
                 text.remove(0);
             }
@@ -150,34 +151,6 @@ impl PatternMatcher {
         }
         let dir_slash = format!("{dir}/");
         self.patterns.iter().filter(|p| p.exclusion).any(|p| format!("{}/", p.text).starts_with(&dir_slash))
-    }
-}
-
-/// Go's `path.Clean` for `/`-separated paths.
-pub(crate) fn clean_path(p: &str) -> String {
-    if p.is_empty() {
-        return ".".into();
-    }
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
     }
 }
 
@@ -477,14 +450,5 @@ mod tests {
         assert!(pm.may_reinclude_below("a/b"));
         assert!(!pm.may_reinclude_below("x"));
         assert!(!PatternMatcher::new(&["a"]).unwrap().may_reinclude_below("a"));
-    }
-
-    #[test]
-    fn go_path_clean() {
-        assert_eq!(clean_path("a//b/./c/.."), "a/b");
-        assert_eq!(clean_path("./"), ".");
-        assert_eq!(clean_path("/../a"), "/a");
-        assert_eq!(clean_path("../a"), "../a");
-        assert_eq!(clean_path("foo/"), "foo");
     }
 }

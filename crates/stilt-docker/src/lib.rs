@@ -1,6 +1,9 @@
 //! stilt's Docker Engine executor: image builds through the Engine API (BuildKit whenever the
 //! engine has it, else the classic builder) with the context streamed as a tar,
-//! content-addressed tags, push, and Tilt's registry-rewriting rules.
+//! content-addressed tags, push, Tilt's registry-rewriting rules, `.dockerignore` ([`ignore`])
+//! and docker-compose services ([`compose`]). Errors are typed per operation ([`BuildError`],
+//! [`PushError`], [`ConnectError`], [`DockerError`], [`ComposeError`]) with the daemon's error as
+//! the `#[source]` and a `class()` saying whether the environment or the resource failed.
 //!
 //! ```text
 //! let docker = DockerClient::connect().await?;                 // DOCKER_HOST, negotiated

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{FutureExt, Stream, StreamExt};
 use serde_json::{Value, json};
+use stilt_core::error_chain::error_chain;
 use stilt_docker::DockerClient;
 use stilt_docker::compose::{
     ComposeError, ComposeProject, ContainerEvent, ContainerStatus, DownOptions, DownSummary, ServiceSpec,
@@ -145,16 +146,6 @@ async fn next_event(
         Ok(Some(event)) => event,
         _ => panic!("no {what} event; saw {seen:#?}"),
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(&format!(": {c}"));
-        cur = c.source();
-    }
-    s
 }
 
 fn write(root: &Path, rel: &str, text: &str) {

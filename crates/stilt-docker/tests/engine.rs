@@ -449,7 +449,7 @@ async fn classic_builder_refuses_ssh_and_secret() {
 #[tokio::test]
 async fn unreachable_daemon_is_a_clear_error() {
     let err = DockerClient::connect_to("unix:///nonexistent/stilt/docker.sock").await.unwrap_err();
-    let msg = err.to_string();
+    let msg = stilt_core::error_chain::error_chain(&err);
     assert!(
         msg.starts_with("failed to connect to the Docker daemon at unix:///nonexistent/stilt/docker.sock: "),
         "{msg}"
@@ -477,7 +477,7 @@ async fn child_connect_from_env() {
         return;
     }
     let err = DockerClient::connect().await.unwrap_err();
-    println!("CHILD: {err}");
+    println!("CHILD: {}", stilt_core::error_chain::error_chain(&err));
 }
 
 // ---------------------------------------------------------------- push

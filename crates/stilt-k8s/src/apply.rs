@@ -45,7 +45,7 @@ pub struct AppliedObject {
 impl AppliedObject {
     /// Tilt's `name:kind` for the "Objects applied" list.
     pub fn display_name(&self) -> String {
-        format!("{}:{}", self.name, self.kind.to_lowercase())
+        stilt_core::k8s_objects::display_name(&self.name, &self.kind)
     }
 
     /// Whether this is a Job whose `Complete` condition is true.
@@ -113,7 +113,7 @@ impl Cluster {
         let (api, namespaced) = loop {
             match self.api_for(&gvk, ns.as_deref(), what).await {
                 Ok(found) => break found,
-                Err(K8sError::Object { .. }) if Instant::now() < deadline => sleep(Duration::from_millis(250)).await,
+                Err(e) if e.is_about_object() && Instant::now() < deadline => sleep(Duration::from_millis(250)).await,
                 Err(e) => return Err(e),
             }
         };
@@ -134,7 +134,7 @@ impl Cluster {
                     DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..DeleteParams::default() };
                 match api.delete(&name, &dp).await {
                     Ok(_) | Err(kube::Error::Api(_)) => {}
-                    Err(e) => return Err(self.object_error("delete", &what, &e)),
+                    Err(e) => return Err(self.object_error("delete", &what, e)),
                 }
                 let deadline = Instant::now() + RECREATE_WAIT;
                 loop {
@@ -148,14 +148,14 @@ impl Cluster {
                                 message: format!("the old object was not deleted within {}s", RECREATE_WAIT.as_secs()),
                             });
                         }
-                        Err(e) => return Err(self.object_error("delete", &what, &e)),
+                        Err(e) => return Err(self.object_error("delete", &what, e)),
                     }
                 }
                 api.patch(&name, &params, &Patch::Apply(&body))
                     .await
-                    .map_err(|e| self.object_error("apply", &what, &e))?
+                    .map_err(|e| self.object_error("apply", &what, e))?
             }
-            Err(e) => return Err(self.object_error("apply", &what, &e)),
+            Err(e) => return Err(self.object_error("apply", &what, e)),
         };
         let object = serde_json::to_value(&stored).unwrap_or(Value::Null);
         Ok(AppliedObject {

@@ -4,7 +4,7 @@
 //! kubeconfig. The kubeconfig is found as kubectl finds it (`$KUBECONFIG`, a `:`-separated list,
 //! else `~/.kube/config`) in the environment the engine was given, not the process's.
 
-use crate::error::{K8sError, is_transport, kube_message};
+use crate::error::{K8sError, KubeCause, is_transport};
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::{ApiCapabilities, Scope};
@@ -62,11 +62,13 @@ impl Cluster {
         let files = kubeconfig_files(env);
         let mut merged: Option<Kubeconfig> = None;
         for f in files.iter().filter(|f| f.exists()) {
-            let kc = Kubeconfig::read_from(f)
-                .map_err(|e| K8sError::Config(format!("failed to read {}: {e}", f.display())))?;
+            let kc = Kubeconfig::read_from(f).map_err(|source| K8sError::Kubeconfig {
+                what: Some(format!("failed to read {}", f.display())),
+                source,
+            })?;
             merged = Some(match merged {
                 None => kc,
-                Some(m) => m.merge(kc).map_err(|e| K8sError::Config(e.to_string()))?,
+                Some(m) => m.merge(kc).map_err(|source| K8sError::Kubeconfig { what: None, source })?,
             });
         }
         let Some(kc) = merged else {
@@ -89,9 +91,9 @@ impl Cluster {
         let options = KubeConfigOptions { context: Some(context_name.clone()), ..KubeConfigOptions::default() };
         let config = Config::from_custom_kubeconfig(kc, &options)
             .await
-            .map_err(|e| K8sError::Config(format!("context {context_name:?}: {e}")))?;
+            .map_err(|source| K8sError::Kubeconfig { what: Some(format!("context {context_name:?}")), source })?;
         let server = config.cluster_url.to_string();
-        let client = Client::try_from(config).map_err(|e| K8sError::Config(kube_message(&e)))?;
+        let client = Client::try_from(config).map_err(|e| K8sError::Client { source: KubeCause(e) })?;
         let namespace = namespace
             .filter(|n| !n.is_empty())
             .map(str::to_string)
@@ -106,20 +108,20 @@ impl Cluster {
             server,
             kinds: Arc::default(),
         };
-        cluster.client.apiserver_version().await.map_err(|e| cluster.unreachable(&e))?;
+        cluster.client.apiserver_version().await.map_err(|e| cluster.unreachable(e))?;
         Ok(cluster)
     }
 
-    pub(crate) fn unreachable(&self, e: &kube::Error) -> K8sError {
-        K8sError::Unreachable { context: self.context.clone(), server: self.server.clone(), message: kube_message(e) }
+    pub(crate) fn unreachable(&self, e: kube::Error) -> K8sError {
+        K8sError::Unreachable { context: self.context.clone(), server: self.server.clone(), source: KubeCause(e) }
     }
 
     /// Maps a kube error about `object` to a [`K8sError`].
-    pub(crate) fn object_error(&self, action: &'static str, object: &str, e: &kube::Error) -> K8sError {
-        if is_transport(e) {
+    pub(crate) fn object_error(&self, action: &'static str, object: &str, e: kube::Error) -> K8sError {
+        if is_transport(&e) {
             self.unreachable(e)
         } else {
-            K8sError::Object { action, object: object.to_string(), message: kube_message(e) }
+            K8sError::Refused { action, object: object.to_string(), source: KubeCause(e) }
         }
     }
 
@@ -149,7 +151,7 @@ impl Cluster {
                         }
                     ),
                 },
-                e => self.object_error("find the API of", object, &e),
+                e => self.object_error("find the API of", object, e),
             })?;
             self.kinds.lock().expect("kind cache").insert(gvk.clone(), found.clone());
             found

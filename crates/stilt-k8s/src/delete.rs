@@ -41,14 +41,14 @@ impl Cluster {
         let (api, _) = match self.api_for(&gvk, ns, &what).await {
             Ok(found) => found,
             // The kind is gone (its CRD was deleted first): so are its objects.
-            Err(K8sError::Object { .. }) => return Ok(None),
+            Err(e) if e.is_about_object() => return Ok(None),
             Err(e) => return Err(e),
         };
         let dp = DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..DeleteParams::default() };
         match api.delete(name, &dp).await {
             Ok(_) => Ok(Some(stilt_core::k8s_objects::object_display_name(obj))),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
-            Err(e) => Err(self.object_error("delete", &what, &e)),
+            Err(e) => Err(self.object_error("delete", &what, e)),
         }
     }
 }

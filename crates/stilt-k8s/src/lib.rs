@@ -12,7 +12,9 @@
 //!   fields changed (how a changed Job runs again);
 //! - [`watch_pods`]: the pods a resource owns, as the apiserver's JSON, on every change;
 //! - [`follow_container_log`]: a container's log, line by line;
-//! - [`Cluster::delete`]: what `stilt down` does.
+//! - [`Cluster::delete`]: what `stilt down` does;
+//! - [`K8sError`]: every failure, with kube's error as the `#[source]` ([`KubeCause`]) and
+//!   `class()` telling the environment's failures (exit 4) from the resource's (exit 1).
 
 mod apply;
 mod cluster;
@@ -24,7 +26,7 @@ mod registry;
 
 pub use apply::AppliedObject;
 pub use cluster::Cluster;
-pub use error::K8sError;
+pub use error::{K8sError, KubeCause};
 pub use pod_logs::follow_container_log;
 pub use pods::{PodWatch, watch_pods};
 pub use registry::LocalRegistry;

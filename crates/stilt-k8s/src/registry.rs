@@ -70,13 +70,13 @@ impl Cluster {
             }
             Ok(None) => {}
             Err(kube::Error::Api(s)) if s.code == 403 => {}
-            Err(e) => return Err(self.object_error("read", "ConfigMap kube-public/local-registry-hosting", &e)),
+            Err(e) => return Err(self.object_error("read", "ConfigMap kube-public/local-registry-hosting", e)),
         }
         let nodes: Api<Node> = Api::all(self.client.clone());
         let list = match nodes.list(&ListParams::default().limit(1)).await {
             Ok(l) => l,
             Err(kube::Error::Api(s)) if s.code == 403 => return Ok(None),
-            Err(e) => return Err(self.object_error("list", "nodes", &e)),
+            Err(e) => return Err(self.object_error("list", "nodes", e)),
         };
         let Some(node) = list.items.first() else { return Ok(None) };
         let ann = node.metadata.annotations.clone().unwrap_or_default();

@@ -24,7 +24,11 @@ use regex::Regex;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use stilt_core::image_ref::{ImageRef, RefSelector, replace_registry};
-use stilt_core::manifest::{DockerComposeTarget, ImageTarget, K8sImageLocation, K8sKindInfo, K8sTarget, PortForward};
+use stilt_core::json_path::{ImagePath, JsonPath};
+use stilt_core::manifest::{
+    DiscoveryStrategy, DockerComposeTarget, ImageTarget, K8sImageLocation, K8sKindInfo, K8sTarget, PodReadiness,
+    PortForward,
+};
 use stilt_core::{Link, Manifest, ResourceTarget, SourceLocation, TiltfileError, TriggerMode};
 
 /// The hidden global of the module that called `workload_to_resource_function`.
@@ -157,8 +161,8 @@ impl Locators {
         self.matching(o).any(|k| k.is_workload)
     }
 
-    fn pod_readiness(&self, o: &Json) -> Option<String> {
-        self.matching(o).filter(|k| !k.pod_readiness.is_empty()).last().map(|k| k.pod_readiness.clone())
+    fn pod_readiness(&self, o: &Json) -> Option<PodReadiness> {
+        self.matching(o).filter_map(|k| k.pod_readiness).last()
     }
 
     /// Image fields found by locators.
@@ -166,42 +170,32 @@ impl Locators {
         let mut out = Vec::new();
         for k in self.matching(o) {
             for p in &k.image_json_paths {
-                let Ok(jp) = k8s::jsonpath::JsonPath::parse(p) else { continue };
+                let Ok(jp) = JsonPath::parse(p) else { continue };
                 for (ptr, v) in jp.find(o) {
                     if let Some(s) = v.as_str() {
-                        out.push(ImageField { path: ptr_to_jsonpath(&ptr), image: s.to_string(), in_env: false });
+                        out.push(ImageField {
+                            path: ImagePath::from_pointer(ptr),
+                            image: s.to_string(),
+                            in_env: false,
+                        });
                     }
                 }
             }
             if let Some(obj) = &k.image_object
-                && let Ok(jp) = k8s::jsonpath::JsonPath::parse(&obj.json_path)
+                && let Ok(jp) = JsonPath::parse(&obj.json_path)
             {
                 for (ptr, v) in jp.find(o) {
                     let repo = v.get(&obj.repo_field).and_then(Json::as_str).unwrap_or("");
                     let tag = v.get(&obj.tag_field).and_then(Json::as_str).unwrap_or("");
                     if !repo.is_empty() {
                         let image = if tag.is_empty() { repo.to_string() } else { format!("{repo}:{tag}") };
-                        out.push(ImageField { path: ptr_to_jsonpath(&ptr), image, in_env: false });
+                        out.push(ImageField { path: ImagePath::from_pointer(ptr), image, in_env: false });
                     }
                 }
             }
         }
         out
     }
-}
-
-fn ptr_to_jsonpath(ptr: &str) -> String {
-    let mut s = String::from("{");
-    for part in ptr.split('/').filter(|p| !p.is_empty()) {
-        if part.chars().all(|c| c.is_ascii_digit()) {
-            s.push_str(&format!("[{part}]"));
-        } else {
-            s.push('.');
-            s.push_str(part);
-        }
-    }
-    s.push('}');
-    s
 }
 
 /// Images in an object: containers (typed kinds), locators, and env values that match a
@@ -235,8 +229,8 @@ struct Res {
     resource_deps: Vec<String>,
     links: Vec<Link>,
     labels: Vec<String>,
-    pod_readiness: String,
-    discovery_strategy: String,
+    pod_readiness: Option<PodReadiness>,
+    discovery_strategy: Option<DiscoveryStrategy>,
     declared_at: Option<SourceLocation>,
 }
 
@@ -254,8 +248,8 @@ impl Res {
             resource_deps: Vec::new(),
             links: Vec::new(),
             labels: Vec::new(),
-            pod_readiness: String::new(),
-            discovery_strategy: String::new(),
+            pod_readiness: None,
+            discovery_strategy: None,
             declared_at,
         }
     }
@@ -290,7 +284,8 @@ pub(crate) fn assemble(ctx: &Ctx, st: &mut State) -> Result<Assembled, TiltfileE
         None
     } else {
         let declared_at = pool[0].declared_at.clone();
-        let (target, _) = k8s_target(pool, &loc, &images, true, "ignore").map_err(|e| err(e, None))?;
+        let (target, _) =
+            k8s_target(pool, &loc, &images, true, Some(PodReadiness::Ignore)).map_err(|e| err(e, None))?;
         Some(manifest(
             "uncategorized".to_string(),
             Vec::new(),
@@ -394,10 +389,10 @@ fn apply_k8s_resource_calls(st: &State, res: &mut Vec<Res>, pool: &mut Vec<K8sOb
         if opts.auto_init.is_some() {
             r.auto_init = opts.auto_init;
         }
-        if !opts.pod_readiness.is_empty() {
+        if opts.pod_readiness.is_some() {
             r.pod_readiness = opts.pod_readiness;
         }
-        if !opts.discovery_strategy.is_empty() {
+        if opts.discovery_strategy.is_some() {
             r.discovery_strategy = opts.discovery_strategy;
         }
         r.resource_deps.extend(opts.resource_deps);
@@ -493,7 +488,7 @@ fn k8s_manifests(
             t.images.extend(c.live_update_image.clone());
             t.port_forwards = r.port_forwards;
             t.extra_pod_selectors = r.extra_pod_selectors;
-            t.pod_readiness = if r.pod_readiness.is_empty() { "wait".to_string() } else { r.pod_readiness };
+            t.pod_readiness = r.pod_readiness.unwrap_or(PodReadiness::Wait);
             (ResourceTarget::K8sCustomDeploy(t), ids)
         } else {
             if r.objects.is_empty() {
@@ -505,7 +500,7 @@ fn k8s_manifests(
                     r.declared_at,
                 ));
             }
-            let (mut target, ids) = k8s_target(r.objects, loc, images, r.manual, &r.pod_readiness)
+            let (mut target, ids) = k8s_target(r.objects, loc, images, r.manual, r.pod_readiness)
                 .map_err(|e| err(e, r.declared_at.clone()))?;
             target.port_forwards = r.port_forwards;
             target.extra_pod_selectors = r.extra_pod_selectors;
@@ -687,7 +682,7 @@ fn k8s_target(
     loc: &Locators,
     images: &Images,
     manual: bool,
-    pod_readiness: &str,
+    pod_readiness: Option<PodReadiness>,
 ) -> Result<(K8sTarget, Vec<usize>), String> {
     let mut objs: Vec<Json> = objects.into_iter().map(|e| e.obj).collect();
     objs.sort_by_key(k8s::kind_rank);
@@ -720,14 +715,12 @@ fn k8s_target(
             });
         }
     }
-    let readiness = if !pod_readiness.is_empty() {
-        pod_readiness.to_string()
-    } else if let Some(k) = kind_readiness {
-        k
+    let readiness = if let Some(r) = pod_readiness.or(kind_readiness) {
+        r
     } else if has_workload || !manual {
-        "wait".to_string()
+        PodReadiness::Wait
     } else {
-        "ignore".to_string()
+        PodReadiness::Ignore
     };
     let target = K8sTarget {
         objects: objs,
@@ -736,17 +729,17 @@ fn k8s_target(
         port_forwards: Vec::new(),
         extra_pod_selectors: Vec::new(),
         pod_readiness: readiness,
-        discovery_strategy: String::new(),
+        discovery_strategy: None,
     };
     Ok((target, ids))
 }
 
 /// Tilt's built-in kinds (`k8s_kind` defaults): a Job is ready when it succeeded, a
 /// CronJob's pods are not waited for.
-fn builtin_pod_readiness(o: &Json) -> Option<String> {
+fn builtin_pod_readiness(o: &Json) -> Option<PodReadiness> {
     match (k8s::api_version(o), k8s::kind(o)) {
-        ("batch/v1", "Job") => Some("succeeded".to_string()),
-        ("batch/v1", "CronJob") => Some("ignore".to_string()),
+        ("batch/v1", "Job") => Some(PodReadiness::Succeeded),
+        ("batch/v1", "CronJob") => Some(PodReadiness::Ignore),
         _ => None,
     }
 }

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use stilt_core::manifest::{
-    ApiObject, ClusterSettings, ImageTarget, K8sCustomDeployTarget, Link, LoadedExtension, PortForward, VersionSettings,
+    ApiObject, ClusterSettings, DiscoveryStrategy, ImageTarget, K8sCustomDeployTarget, Link, LoadedExtension,
+    PodReadiness, PortForward, VersionSettings,
 };
 use stilt_core::{CiSettings, Manifest, SourceLocation, TriggerMode, UpdateSettings};
 
@@ -75,10 +76,10 @@ pub(crate) struct K8sResourceOpts {
     pub(crate) resource_deps: Vec<String>,
     pub(crate) objects: Vec<String>,
     pub(crate) auto_init: Option<bool>,
-    pub(crate) pod_readiness: String,
+    pub(crate) pod_readiness: Option<PodReadiness>,
     pub(crate) links: Vec<Link>,
     pub(crate) labels: Vec<String>,
-    pub(crate) discovery_strategy: String,
+    pub(crate) discovery_strategy: Option<DiscoveryStrategy>,
     pub(crate) declared_at: Option<SourceLocation>,
 }
 

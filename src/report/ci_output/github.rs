@@ -382,6 +382,7 @@ mod tests {
     fn target(name: &str, outcome: TargetOutcome) -> TargetSummary {
         TargetSummary {
             name: name.into(),
+            id: stilt_core::TargetId::parse(name),
             resource: name.split(':').next().unwrap().into(),
             target_type: TargetType::Job,
             outcome,

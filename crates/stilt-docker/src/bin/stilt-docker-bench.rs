@@ -48,7 +48,7 @@ async fn main() -> ExitCode {
     let docker = match DockerClient::connect().await {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("Error: {e}");
+            eprintln!("Error: {}", stilt_core::error_chain::error_chain(&e));
             return ExitCode::from(4);
         }
     };
@@ -70,7 +70,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("Error: {e}");
+            eprintln!("Error: {}", stilt_core::error_chain::error_chain(&e));
             ExitCode::FAILURE
         }
     }

@@ -1,5 +1,6 @@
 //! The one error type of the compose runtime: every message names the compose service (or
-//! project, or container) it is about, and daemon errors are chained as the source.
+//! project, or container) it is about, and daemon and I/O errors are chained as the
+//! `#[source]`, never repeated in the message (render with [`stilt_core::error_chain`]).
 
 use std::path::PathBuf;
 
@@ -34,6 +35,11 @@ pub enum ComposeError {
 }
 
 impl ComposeError {
+    /// A compose service that cannot be read or started is the resource's failure.
+    pub fn class(&self) -> stilt_core::FailureClass {
+        stilt_core::FailureClass::UpdateFailed
+    }
+
     pub(crate) fn config(service: &str, reason: impl Into<String>) -> Self {
         Self::Config { service: service.to_string(), reason: reason.into() }
     }

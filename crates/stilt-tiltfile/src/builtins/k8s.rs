@@ -21,7 +21,8 @@ use starlark::values::tuple::AllocTuple;
 use starlark::values::{Value, ValueLike};
 use std::collections::BTreeMap;
 use stilt_core::manifest::{
-    ImageBuild, ImageObjectLocator, ImageTarget, K8sCustomDeployTarget, K8sKindInfo, PortForward,
+    DiscoveryStrategy, ImageBuild, ImageObjectLocator, ImageTarget, K8sCustomDeployTarget, K8sKindInfo, PodReadiness,
+    PortForward,
 };
 use stilt_core::{Cmd, TriggerMode};
 
@@ -139,6 +140,17 @@ fn string_seq(a: &Args<'_>, i: usize, fname: &str, what: &str) -> BResult<Vec<St
         .collect()
 }
 
+/// An optional string setting with a fixed set of values (`pod_readiness=`,
+/// `discovery_strategy=`): `None` when empty or not given; a bad value is the parameter's error
+/// with Tilt's message.
+fn setting<T: std::str::FromStr<Err = String>>(a: &Args<'_>, i: usize) -> BResult<Option<T>> {
+    let s = a.str_or(i, "")?;
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse().map(Some).map_err(|e: String| a.err(i, &e))
+}
+
 fn trigger_mode_arg(a: &Args<'_>, i: usize) -> BResult<Option<TriggerMode>> {
     match a.get(i).filter(|v| !v.is_none()) {
         None => Ok(None),
@@ -162,19 +174,10 @@ fn k8s_resource<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Eva
         None => None,
         Some(_) => Some(a.bool_or(7, true)?),
     };
-    let pod_readiness = a.str_or(8, "")?;
-    if !["", "wait", "ignore", "succeeded"].contains(&pod_readiness.as_str()) {
-        return Err(a.err(8, &format!("Invalid value. Allowed: {{ignore, wait, succeeded}}. Got: {pod_readiness}")));
-    }
+    let pod_readiness = setting::<PodReadiness>(&a, 8)?;
     let links = link_list(&a, 9)?;
     let labels = label_list(&a, 10)?;
-    let discovery_strategy = a.str_or(11, "")?;
-    if !["", "default", "selectors-only"].contains(&discovery_strategy.as_str()) {
-        return Err(a.err(
-            11,
-            &format!("Invalid. Must be one of: \"default\", \"selectors-only\". Actual: {discovery_strategy:?}"),
-        ));
-    }
+    let discovery_strategy = setting::<DiscoveryStrategy>(&a, 11)?;
     if workload.is_empty() && objects.is_empty() {
         return Err("k8s_resource doesn't specify a workload or any objects. All non-workload resources must specify 1 or more objects".into());
     }
@@ -288,7 +291,7 @@ fn compile_ci(pattern: &str) -> BResult<Regex> {
 fn image_json_paths(a: &Args<'_>, i: usize) -> BResult<Vec<String>> {
     let paths = a.str_or_list(i)?;
     for p in &paths {
-        crate::k8s::jsonpath::JsonPath::parse(p).map_err(crate::errors::Failure::Msg)?;
+        stilt_core::json_path::JsonPath::parse(p).map_err(crate::errors::Failure::Msg)?;
     }
     Ok(paths)
 }
@@ -324,10 +327,7 @@ fn k8s_kind<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mut Evaluat
     if !paths.is_empty() && image_object.is_some() {
         return Err("Cannot specify both image_json_path and image_object".into());
     }
-    let pod_readiness = a.str_or(4, "")?;
-    if !["", "wait", "ignore", "succeeded"].contains(&pod_readiness.as_str()) {
-        return Err(a.err(4, &format!("Invalid value. Allowed: {{ignore, wait, succeeded}}. Got: {pod_readiness}")));
-    }
+    let pod_readiness = setting::<PodReadiness>(&a, 4)?;
     Ctx::get(eval).state.borrow_mut().cluster.k8s_kinds.push(K8sKindInfo {
         kind,
         api_version,
@@ -359,7 +359,7 @@ fn k8s_image_json_path<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &
         namespace,
         image_json_paths: paths,
         image_object: None,
-        pod_readiness: String::new(),
+        pod_readiness: None,
         is_workload: false,
     });
     Ok(Value::new_none())
@@ -455,7 +455,7 @@ fn k8s_custom_deploy<'v>(name: &'static str, args: &Arguments<'v, '_>, eval: &mu
             images: Vec::new(),
             port_forwards: Vec::new(),
             extra_pod_selectors: Vec::new(),
-            pod_readiness: String::new(),
+            pod_readiness: PodReadiness::Wait,
         },
         live_update_image,
         declared_at,

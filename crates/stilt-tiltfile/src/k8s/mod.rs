@@ -1,11 +1,13 @@
 //! Kubernetes objects as plain JSON values: parsing YAML the way Tilt does, the identity of an
 //! object (name, kind, namespace, group), where images live in it, pod templates, Service
-//! selectors, Tilt's apply order, and a small JSONPath for `k8s_kind(image_json_path=...)`.
-
-pub(crate) mod jsonpath;
+//! selectors and Tilt's apply order. Where the typed kinds keep their pod specs is
+//! `stilt_core::k8s_objects` (the deploy step reads the same table); JSONPath is
+//! `stilt_core::json_path`.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
+use stilt_core::json_path::ImagePath;
+use stilt_core::k8s_objects::typed_pod_spec_pointer;
 
 /// The namespace Tilt assumes for objects without one.
 pub(crate) const DEFAULT_NAMESPACE: &str = "default";
@@ -121,28 +123,13 @@ pub(crate) fn potential_names(o: &Value, min_components: usize) -> Vec<String> {
     (min_components.max(1) - 1..comps.len()).map(|i| comps[..=i].join(":").to_lowercase()).collect()
 }
 
-/// Kinds whose objects Tilt decodes into typed Go objects (containers are found in them);
-/// other kinds are unstructured and only `k8s_kind` locators find images in them.
-fn pod_spec_paths(o: &Value) -> &'static [&'static str] {
-    let g = group(o);
-    match (g, kind(o)) {
-        ("", "Pod") => &["/spec"],
-        ("", "PodTemplate") => &["/template/spec"],
-        ("", "ReplicationController")
-        | ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
-        | ("batch", "Job") => &["/spec/template/spec"],
-        ("batch", "CronJob") => &["/spec/jobTemplate/spec/template/spec"],
-        _ => &[],
-    }
-}
-
-/// Pod templates (`PodTemplateSpec`s) of an object, as JSON pointers to them.
+/// Pod templates (`PodTemplateSpec`s) of an object of a typed kind, as JSON pointers to them.
 pub(crate) fn pod_template_paths(o: &Value) -> Vec<String> {
-    pod_spec_paths(o)
-        .iter()
-        .filter(|p| p.ends_with("/template/spec"))
-        .map(|p| p.trim_end_matches("/spec").to_string())
-        .filter(|p| o.pointer(p).is_some())
+    typed_pod_spec_pointer(o)
+        .and_then(|p| p.strip_suffix("/spec"))
+        .filter(|p| p.ends_with("/template") && o.pointer(p).is_some())
+        .map(str::to_string)
+        .into_iter()
         .collect()
 }
 
@@ -163,40 +150,27 @@ pub(crate) fn selector_matches(o: &Value, labels: &BTreeMap<String, String>) -> 
 /// One image field of an object.
 #[derive(Debug, Clone)]
 pub(crate) struct ImageField {
-    /// JSONPath of the field, e.g. `{.spec.template.spec.containers[0].image}`.
-    pub(crate) path: String,
+    /// Where the field is (`/spec/template/spec/containers/0/image`).
+    pub(crate) path: ImagePath,
     /// The image text.
     pub(crate) image: String,
     /// Found in an env var value (`match_in_env_vars`).
     pub(crate) in_env: bool,
 }
 
-fn pointer_to_jsonpath(ptr: &str) -> String {
-    let mut out = String::from("{");
-    for part in ptr.split('/').filter(|p| !p.is_empty()) {
-        if part.chars().all(|c| c.is_ascii_digit()) {
-            out.push_str(&format!("[{part}]"));
-        } else {
-            out.push('.');
-            out.push_str(part);
-        }
-    }
-    out.push('}');
-    out
-}
-
 /// Image fields of the containers of a typed object (containers, initContainers, image
 /// volumes), plus env var values when `env_images` is set.
 pub(crate) fn container_images(o: &Value, with_env: bool) -> Vec<ImageField> {
     let mut out = Vec::new();
-    for spec in pod_spec_paths(o) {
-        let Some(pod) = o.pointer(spec) else { continue };
+    if let Some(spec) = typed_pod_spec_pointer(o)
+        && let Some(pod) = o.pointer(spec)
+    {
         for list in ["initContainers", "containers"] {
             let Some(Value::Array(cs)) = pod.get(list) else { continue };
             for (i, c) in cs.iter().enumerate() {
                 if let Some(img) = c.get("image").and_then(Value::as_str) {
                     out.push(ImageField {
-                        path: pointer_to_jsonpath(&format!("{spec}/{list}/{i}/image")),
+                        path: ImagePath::from_pointer(format!("{spec}/{list}/{i}/image")),
                         image: img.to_string(),
                         in_env: false,
                     });
@@ -205,7 +179,7 @@ pub(crate) fn container_images(o: &Value, with_env: bool) -> Vec<ImageField> {
                     for (j, e) in env.iter().enumerate() {
                         if let Some(v) = e.get("value").and_then(Value::as_str) {
                             out.push(ImageField {
-                                path: pointer_to_jsonpath(&format!("{spec}/{list}/{i}/env/{j}/value")),
+                                path: ImagePath::from_pointer(format!("{spec}/{list}/{i}/env/{j}/value")),
                                 image: v.to_string(),
                                 in_env: true,
                             });
@@ -218,7 +192,7 @@ pub(crate) fn container_images(o: &Value, with_env: bool) -> Vec<ImageField> {
             for (i, v) in vols.iter().enumerate() {
                 if let Some(r) = v.pointer("/image/reference").and_then(Value::as_str) {
                     out.push(ImageField {
-                        path: pointer_to_jsonpath(&format!("{spec}/volumes/{i}/image/reference")),
+                        path: ImagePath::from_pointer(format!("{spec}/volumes/{i}/image/reference")),
                         image: r.to_string(),
                         in_env: false,
                     });

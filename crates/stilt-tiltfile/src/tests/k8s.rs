@@ -64,12 +64,12 @@ fn workloads_services_and_uncategorized() {
     assert_eq!(names(&r), vec!["web", "db", "uncategorized"]);
     assert_eq!(kinds(k8s(&r, "web")), vec!["Service/web", "Deployment/web"]);
     assert_eq!(kinds(k8s(&r, "uncategorized")), vec!["ConfigMap/settings"]);
-    assert_eq!(k8s(&r, "uncategorized").pod_readiness, "ignore");
-    assert_eq!(k8s(&r, "web").pod_readiness, "wait");
+    assert_eq!(k8s(&r, "uncategorized").pod_readiness.as_str(), "ignore");
+    assert_eq!(k8s(&r, "web").pod_readiness.as_str(), "wait");
     assert_eq!(r.enabled_resources, vec!["web", "db", "uncategorized"]);
     let l = &k8s(&r, "db").image_locations[0];
     assert_eq!(
-        (l.path.as_str(), l.image.as_str(), l.build_ref.as_deref()),
+        (l.path.to_string().as_str(), l.image.as_str(), l.build_ref.as_deref()),
         ("{.spec.template.spec.containers[0].image}", "postgres:16", None)
     );
 }
@@ -123,7 +123,7 @@ k8s_resource(new_name='cfg', objects=['settings:configmap'])
     assert_eq!(pf, vec![(8080, 80, ""), (9000, 0, ""), (1, 2, "localhost"), (5000, 0, "")]);
     assert_eq!(t.extra_pod_selectors[0]["a"], "b");
     assert_eq!(kinds(k8s(&r, "cfg")), vec!["ConfigMap/settings"]);
-    assert_eq!(k8s(&r, "cfg").pod_readiness, "ignore");
+    assert_eq!(k8s(&r, "cfg").pod_readiness.as_str(), "ignore");
 }
 
 #[test]
@@ -154,6 +154,22 @@ fn k8s_resource_errors() {
     assert!(e.message.contains("Invalid value. Allowed: {ignore, wait, succeeded}. Got: maybe"), "{}", e.message);
 }
 
+/// `pod_readiness=` and `discovery_strategy=` are typed at load: a bad value is an error at the
+/// call with Tilt's message, never a silent default.
+#[test]
+fn bad_pod_readiness_and_discovery_strategy_name_the_call() {
+    let f = Fixture::result_only();
+    let e = f.err("x = 1\nk8s_resource('web', discovery_strategy='all')\n");
+    assert_eq!(
+        e.message,
+        "Error in k8s_resource: k8s_resource: for parameter discovery_strategy: Invalid. Must be one of: \"default\", \"selectors-only\". Actual: \"all\""
+    );
+    assert_eq!(at(&e), loc("Tiltfile", 2, 1));
+    let e = f.err("k8s_kind('Thing', pod_readiness='Wait')\n");
+    assert!(e.message.contains("Invalid value. Allowed: {ignore, wait, succeeded}. Got: Wait"), "{}", e.message);
+    assert_eq!(at(&e), loc("Tiltfile", 1, 1));
+}
+
 #[test]
 fn yaml_that_is_not_kubernetes() {
     let f = Fixture::result_only();
@@ -180,8 +196,8 @@ fn kinds_locators_and_filter_yaml() {
     let r = f.ok("k8s_yaml('cr.yaml')\nk8s_kind('Thing', image_json_path='{.spec.image}')\nk8s_kind('^other$', pod_readiness='ignore')\ndocker_build('my-img', '.')\n");
     assert_eq!(names(&r), vec!["t1", "o1"]);
     assert_eq!(k8s(&r, "t1").images[0].image_ref, "my-img");
-    assert_eq!(k8s(&r, "t1").image_locations[0].path, "{.spec.image}");
-    assert_eq!(k8s(&r, "o1").pod_readiness, "ignore");
+    assert_eq!(k8s(&r, "t1").image_locations[0].path.to_string(), "{.spec.image}");
+    assert_eq!(k8s(&r, "o1").pod_readiness.as_str(), "ignore");
     let e = f.err("k8s_kind('A', 'b')\n");
     assert_eq!(e.message, "Error in k8s_kind: k8s_kind: got 2 arguments, want at most 1");
     f.file("app.yaml", APP);
