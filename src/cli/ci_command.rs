@@ -12,7 +12,7 @@ use crate::error_chain::error_chain;
 use crate::event::{Event, Failure, Level, LogLine, LogSource};
 use crate::exec::process_registry::ProcessRegistry;
 use crate::report::log_stream::LogFilter;
-use crate::report::reporter::{ReporterConfig, spawn_reporter};
+use crate::report::reporter::{ReporterConfig, ReporterResult, spawn_reporter};
 use crate::server::status_server;
 use chrono::Utc;
 use std::collections::BTreeMap;
@@ -160,7 +160,14 @@ pub async fn run(args: CiArgs) -> ExitCode {
     let exit_code = outcome.exit_code;
     let _ = events.send(Event::RunFinished { session, outcome });
     drop(events);
-    let _ = reporter.await;
+    // A report that could not be written fails a run that had passed (README: exit codes).
+    let exit_code = match reporter.await {
+        Ok(result) => result.exit_code(exit_code),
+        Err(e) => {
+            eprintln!("Error: the reporter failed, reports may be missing: {e}");
+            ReporterResult { write_errors: vec![e.to_string()] }.exit_code(exit_code)
+        }
+    };
     if let Some(s) = server {
         s.abort();
     }

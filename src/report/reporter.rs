@@ -10,7 +10,7 @@ use super::log_dir::LogDir;
 use super::log_stream::{LogFilter, LogStream};
 use super::log_tail::LogTail;
 use super::run_summary::{TargetSummary, summarize};
-use crate::event::{Event, LogSource, Outcome};
+use crate::event::{Event, Failure, LogSource, Outcome};
 use crate::exec::image_build::{ImageBuildRecord, record_push};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use stilt_core::{FailureClass, Manifest, Session, TiltfileError};
+use stilt_core::{ExitCode, FailureClass, Manifest, Session, TiltfileError};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Lines kept per target for JUnit `system-out`.
@@ -50,6 +50,31 @@ pub struct ReporterConfig {
 pub struct ReporterResult {
     /// Report files that could not be written, with the reason.
     pub write_errors: Vec<String>,
+}
+
+impl ReporterResult {
+    /// The run's exit code once the reports are written: a run that passed fails with
+    /// [`FailureClass::ReportFailed`] when a report could not be written (a missing JUnit file
+    /// must not read as a pass); a failed run keeps its own code.
+    pub fn exit_code(&self, run: ExitCode) -> ExitCode {
+        if run == ExitCode::SUCCESS && !self.write_errors.is_empty() {
+            FailureClass::ReportFailed.exit_code()
+        } else {
+            run
+        }
+    }
+}
+
+/// `outcome`, failed with [`FailureClass::ReportFailed`] if it passed but `write_errors` is not
+/// empty (the last error is the message).
+fn with_write_errors(outcome: &Outcome, write_errors: &[String]) -> Outcome {
+    match (&outcome.failure, write_errors.last()) {
+        (None, Some(e)) => Outcome {
+            failure: Some(Failure { message: e.clone(), class: FailureClass::ReportFailed, target: None }),
+            exit_code: FailureClass::ReportFailed.exit_code(),
+        },
+        _ => outcome.clone(),
+    }
 }
 
 /// Runs the reporter until `RunFinished` (or the channel closes).
@@ -207,6 +232,8 @@ impl Reporter {
             let xml = junit_report::render(&targets, &ctx, &|t| self.tail_for(t));
             self.write_file(&path, xml.as_bytes(), "JUnit report");
         }
+        // From here on, a report that could not be written is the run's failure if it passed.
+        let outcome = &with_write_errors(outcome, &self.result.write_errors);
         let json_paths: Vec<PathBuf> =
             [self.cfg.report_json.clone(), self.cfg.snapshot.clone()].into_iter().flatten().collect();
         if !json_paths.is_empty() {
@@ -244,7 +271,13 @@ impl Reporter {
             let errors = ci.finish(&view, &mut std::io::stdout());
             self.result.write_errors.extend(errors);
         }
-        for e in &self.result.write_errors {
+        let outcome = &with_write_errors(outcome, &self.result.write_errors);
+        // The error that became the run's failure is printed once, as the `Error:` line.
+        let shown = match &outcome.failure {
+            Some(f) if f.class == FailureClass::ReportFailed => self.result.write_errors.len() - 1,
+            _ => self.result.write_errors.len(),
+        };
+        for e in &self.result.write_errors[..shown] {
             let _ = writeln!(std::io::stderr(), "stilt: {e}");
         }
         match &outcome.failure {
