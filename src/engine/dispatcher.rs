@@ -133,9 +133,6 @@ pub struct Dispatcher {
     launches: Vec<Launch>,
 }
 
-/// How long a container must have been ready before the run can succeed (see `run`).
-const CONTAINER_STABLE: Duration = Duration::from_secs(1);
-
 /// At the end, container logs are taken until none came for this long…
 const CONTAINER_LOG_QUIET: Duration = Duration::from_millis(150);
 /// …or for at most this long.
@@ -188,21 +185,10 @@ impl Dispatcher {
             self.start_what_we_can();
             let now = Utc::now();
             let targets = build_targets(&self.state, &self.schedule, now);
+            // The verdict is the only judge, and names every deadline (grace periods, settling
+            // containers, timeouts) as `recheck_at`.
             let v =
                 verdict(&targets, &self.state.ci, self.state.start_time, now, self.state.environment_failure.as_ref());
-            // A container that crashes right after it started is seen running first: success
-            // waits until every container has been ready for a moment.
-            let v = match (v, self.containers_stable_at()) {
-                (Verdict::Success, Some(at)) if at > now => Verdict::Running { recheck_at: Some(at) },
-                (v, _) => v,
-            };
-            // A failing pod within its grace period is re-judged when the period ends.
-            let v = match (v, self.grace_ends_after(now)) {
-                (Verdict::Running { recheck_at }, Some(at)) => {
-                    Verdict::Running { recheck_at: Some(recheck_at.map_or(at, |r| r.min(at))) }
-                }
-                (v, _) => v,
-            };
             match v {
                 Verdict::Success => return self.finish(targets, None).await,
                 Verdict::Failure { error, class, target } => {
@@ -245,21 +231,6 @@ impl Dispatcher {
                 }
             }
         }
-    }
-
-    /// When the most recently ready container will have stayed ready for [`CONTAINER_STABLE`].
-    fn containers_stable_at(&self) -> Option<chrono::DateTime<Utc>> {
-        let stable = chrono::Duration::from_std(CONTAINER_STABLE).unwrap_or_default();
-        self.state
-            .resources
-            .iter()
-            .filter_map(|r| match &r.runtime {
-                RuntimePhase::Container { health: ContainerHealth::Ready, last_ready: Some(t), .. } => {
-                    Some(*t + stable)
-                }
-                _ => None,
-            })
-            .max()
     }
 
     /// Ends the run at once with `failure` (used before the engine could start).

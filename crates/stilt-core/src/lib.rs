@@ -28,6 +28,6 @@ pub use manifest::{
     CiSettings, Cmd, Link, LocalTarget, Manifest, Probe, ProbeAction, ResourceTarget, TiltfileResult, TriggerMode,
     UpdateSettings,
 };
-pub use session::{Session, Target, TargetState, TargetType};
+pub use session::{GraceStatus, Readiness, Session, Target, TargetState, TargetType};
 pub use tiltfile_error::TiltfileError;
 pub use verdict::{EnvironmentFailure, Verdict, verdict};

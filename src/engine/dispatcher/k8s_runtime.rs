@@ -1,6 +1,6 @@
 //! The dispatcher's Kubernetes side: recording a deploy, starting the pod watch, applying pod
-//! sets (Tilt's runtime status, with a log line per change), following pod logs, and the next
-//! end of a grace period for the verdict's recheck.
+//! sets (Tilt's runtime status, with a log line per change) and following pod logs. Grace
+//! periods are the verdict's (`stilt_core::verdict::grace_status`).
 
 use super::{Dispatcher, ExecMsg, Level, LogSource, RuntimePhase};
 use crate::exec::k8s_deploy::K8sDeployed;
@@ -16,21 +16,6 @@ const MAX_LOG_STREAMS_PER_RESOURCE: usize = 10;
 type K8sView = (K8sRuntimeStatus, Option<(String, String)>);
 
 impl Dispatcher {
-    /// The next end of a Kubernetes resource's grace period after `now`.
-    pub(super) fn grace_ends_after(&self, now: chrono::DateTime<Utc>) -> Option<chrono::DateTime<Utc>> {
-        let grace = self.state.ci.k8s_grace_period.map(stilt_core::GoDuration::to_std).filter(|g| !g.is_zero())?;
-        let grace = chrono::Duration::from_std(grace).ok()?;
-        self.state
-            .resources
-            .iter()
-            .filter_map(|r| match &r.runtime {
-                RuntimePhase::K8s { deployed_at, .. } => Some(*deployed_at + grace),
-                _ => None,
-            })
-            .filter(|at| *at > now)
-            .min()
-    }
-
     /// Records a Kubernetes deploy and starts watching the resource's pods.
     pub(super) fn k8s_deployed(&mut self, i: usize, k: K8sDeployed) {
         let now = Utc::now();
