@@ -1,8 +1,8 @@
 //! The engine's state: one record per resource, owned by the dispatcher alone.
 //!
-//! Executors never touch it; they send messages and the dispatcher applies them here. The
+//! Executors never touch it; they send messages, and the pure reducer
+//! ([`EngineState::apply`], `engine::reducer`) applies them here and says what to do next. The
 //! scheduler and the session builder are pure functions of it.
-
 use super::container_health::ContainerHealth;
 use crate::exec::image_build::ImageBuildRecord;
 use chrono::{DateTime, Utc};
