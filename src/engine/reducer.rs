@@ -56,7 +56,7 @@ impl EngineState {
             }
             ExecMsg::UpdateFinished { resource, result } => self.finish_update(resource, result, now, &mut fx),
             ExecMsg::Container { resource, status } => self.container_changed(resource, &status, now, &mut fx),
-            ExecMsg::Pods { resource, pods } => self.pods_changed(resource, &pods, now, &mut fx),
+            ExecMsg::Pods { resource, pods } => self.pods_changed(resource, pods, now, &mut fx),
             ExecMsg::RuntimeWarning { resource, message } => {
                 fx.push(log(resource, LogSource::Runtime, Level::Warn, message));
             }

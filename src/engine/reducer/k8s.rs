@@ -36,9 +36,8 @@ impl EngineState {
     }
 
     /// Applies a Kubernetes resource's new set of pods.
-    pub(super) fn pods_changed(&mut self, i: usize, pods: &[serde_json::Value], now: DateTime<Utc>, fx: &mut Effects) {
+    pub(super) fn pods_changed(&mut self, i: usize, summaries: Vec<PodSummary>, now: DateTime<Utc>, fx: &mut Effects) {
         let before = self.k8s_status(i);
-        let summaries: Vec<PodSummary> = pods.iter().map(PodSummary::from_json).collect();
         if let RuntimePhase::K8s { pods: current, .. } = &mut self.resources[i].runtime {
             if *current == summaries {
                 return;
