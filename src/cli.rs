@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod ci_command;
+pub mod ci_config;
 pub mod describe;
 pub mod down_command;
 pub mod get_command;
@@ -39,18 +40,19 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
     out
 }
 
-pub fn main() -> ! {
+/// `start_time` is when the process started (the global timeout counts from there).
+pub fn main(start_time: chrono::DateTime<chrono::Utc>) -> ! {
     let command_line: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&command_line) {
         Ok(c) => c,
-        Err(e) => std::process::exit(usage_error::handle(&e, &command_line).0),
+        Err(e) => std::process::exit(usage_error::handle(&e, &command_line, start_time).0),
     };
     let code = match cli.command {
         Command::Version => {
             println!("stilt v{} (runs Tiltfiles like tilt v0.37.6 `tilt ci`)", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Command::Ci(args) => block_on(ci_command::run(args)),
+        Command::Ci(args) => block_on(ci_command::run(ci_config::CiConfig::from_arguments(args, start_time))),
         Command::Down(args) => block_on(down_command::run(args)),
         Command::Get { what: GetWhat::Session(args) } => get_command::get(&args),
         Command::Describe { what: GetWhat::Session(args) } => get_command::describe(&args),

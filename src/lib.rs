@@ -2,9 +2,10 @@
 //! exit with a code — and writes reports CI systems understand.
 //!
 //! Pipeline: Tiltfile ([`stilt_tiltfile`]) → plain data ([`stilt_core::manifest`]) →
-//! [`engine`] (pure scheduler, one dispatcher owning state) → [`exec`] (local processes,
-//! probes) → session snapshot → pure verdict ([`stilt_core::verdict`]) → [`report`]ers folding
-//! one [`event`] stream, and the status API ([`server`]). [`cli`] wires it together.
+//! [`engine`] (pure reducer and scheduler, a dispatcher running their effects) → [`exec`]
+//! (processes, probes, builds, deploys, watchers) → session snapshot → pure verdict
+//! ([`stilt_core::verdict`]) → [`report`]ers folding one [`event`] stream, and the status API
+//! ([`server`]). [`cli`] wires it together.
 
 pub mod cli;
 pub mod engine;
@@ -13,14 +14,3 @@ pub mod event;
 pub mod exec;
 pub mod report;
 pub mod server;
-
-use chrono::{DateTime, Utc};
-use std::sync::OnceLock;
-
-static START: OnceLock<DateTime<Utc>> = OnceLock::new();
-
-/// The process start time (the global timeout counts from here). The first call fixes it;
-/// `main` calls it first thing.
-pub fn process_start_time() -> DateTime<Utc> {
-    *START.get_or_init(Utc::now)
-}

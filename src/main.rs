@@ -1,6 +1,7 @@
 //! The `stilt` binary; everything lives in the library.
 
 fn main() {
-    stilt::process_start_time();
-    stilt::cli::main();
+    // First thing: the global timeout counts from the process start.
+    let start_time = chrono::Utc::now();
+    stilt::cli::main(start_time);
 }

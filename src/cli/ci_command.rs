@@ -2,41 +2,28 @@
 //! turns the outcome into an exit code. Every path, including a busy port, a broken Tiltfile
 //! and a signal during load, ends in `RunFinished`, so reports are always written.
 
-use super::args::CiArgs;
+use super::ci_config::CiConfig;
 use crate::engine::deploy_plan::compose_deploys;
 use crate::engine::dispatcher::{Deployments, Dispatcher, Outputs, Shutdown};
-use crate::engine::engine_state::{EngineState, ResourceState, TiltfilePhase};
+use crate::engine::engine_state::{EngineState, TiltfilePhase};
 use crate::engine::scheduler::Schedule;
 use crate::engine::session_builder::{SessionIdentity, build_session, build_targets};
 use crate::error_chain::error_chain;
 use crate::event::{Event, Failure, Level, LogLine, LogSource};
 use crate::exec::image_build::DockerHandle;
 use crate::exec::process_registry::ProcessRegistry;
-use crate::report::log_stream::LogFilter;
-use crate::report::reporter::{ReporterConfig, spawn_reporter};
+use crate::report::reporter::{ReporterConfig, ReporterResult, spawn_reporter};
 use crate::server::live_view::{DEFAULT_LOG_BYTES, LiveView};
 use crate::server::status_server::{self, StatusServer};
 use chrono::Utc;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use stilt_core::{CiSettings, ExitCode, FailureClass, GoDuration, TiltfileError};
+use stilt_core::{ExitCode, FailureClass, GoDuration, TiltfileError};
 use stilt_tiltfile::{EvalOptions, LogLevel};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::sync::watch;
-
-/// Tilt's default readiness timeout.
-const DEFAULT_READINESS_TIMEOUT_SECS: i64 = 300;
-
-/// Whether to colour the terminal output (TTY, `TERM` not `dumb`, no `NO_COLOR`).
-pub fn use_color() -> bool {
-    std::io::stdout().is_terminal()
-        && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        && std::env::var_os("NO_COLOR").is_none()
-}
 
 fn random_uid() -> String {
     use std::hash::{BuildHasher, RandomState};
@@ -73,46 +60,20 @@ fn install_signal_handlers(tx: UnboundedSender<Shutdown>) {
     });
 }
 
-/// Runs `stilt ci`.
-pub async fn run(args: CiArgs) -> ExitCode {
-    let start_time = crate::process_start_time();
-    let color = use_color();
-    let tiltfile: PathBuf = super::absolute_tiltfile(&args.file);
+/// Runs `stilt ci` as `cfg` says.
+pub async fn run(cfg: CiConfig) -> ExitCode {
+    let start_time = cfg.start_time;
+    let color = cfg.color;
+    let tiltfile = cfg.tiltfile.clone();
     let (shutdown_tx, mut shutdown_rx) = unbounded_channel();
     install_signal_handlers(shutdown_tx);
 
     let (events, events_rx) = unbounded_channel();
     let live = LiveView::new(DEFAULT_LOG_BYTES);
-    let reporter = spawn_reporter(
-        ReporterConfig {
-            filter: LogFilter { resources: args.log_resource.clone(), source: args.log_source, level: args.log_level },
-            color,
-            log_dir: args.log_dir.clone(),
-            junit: args.junit.clone(),
-            report_json: args.report_json.clone(),
-            snapshot: args.output_snapshot_on_exit.clone(),
-            ci: crate::report::ci_output::CiConfig::from_args(args.ci_output, &args.mask_env),
-            live: Some(live.clone()),
-            mask_env: args.mask_env.clone(),
-        },
-        events_rx,
-    );
+    let reporter = spawn_reporter(ReporterConfig { live: Some(live.clone()), ..cfg.reporter.clone() }, events_rx);
     let registry = ProcessRegistry::default();
     let identity = SessionIdentity { uid: random_uid() };
-    let mut state = EngineState {
-        resources: Vec::new(),
-        max_parallel_updates: 3,
-        tiltfile: TiltfilePhase::Loading { start: Utc::now() },
-        tiltfile_path: tiltfile.clone(),
-        ci: CiSettings {
-            k8s_grace_period: None,
-            timeout: Some(args.timeout),
-            readiness_timeout: Some(GoDuration::from_secs(DEFAULT_READINESS_TIMEOUT_SECS)),
-        },
-        start_time,
-        pid: std::process::id(),
-        environment_failure: None,
-    };
+    let mut state = EngineState::loading(tiltfile.clone(), cfg.timeout, start_time, Utc::now());
     let first = build_session(
         &state,
         build_targets(&state, &Schedule::default(), Utc::now()),
@@ -129,11 +90,11 @@ pub async fn run(args: CiArgs) -> ExitCode {
     let mut server = None;
     let mut status_url = None;
     let mut early_failure = None;
-    if args.port != 0 {
-        match status_server::bind(&args.host, args.port).await {
+    if let Some(api) = &cfg.status_api {
+        match status_server::bind(&api.host, api.port).await {
             Ok(listener) => {
-                let shown = if args.host == "localhost" { "127.0.0.1" } else { args.host.as_str() };
-                status_url = Some(format!("http://{shown}:{}/apis/tilt.dev/v1alpha1/sessions/Tiltfile", args.port));
+                let shown = if api.host == "localhost" { "127.0.0.1" } else { api.host.as_str() };
+                status_url = Some(format!("http://{shown}:{}/apis/tilt.dev/v1alpha1/sessions/Tiltfile", api.port));
                 let warn = |msg| global_log(&events, Level::Warn, msg);
                 server = Some(StatusServer::start(listener, session_rx, live.clone(), &warn));
             }
@@ -146,9 +107,9 @@ pub async fn run(args: CiArgs) -> ExitCode {
     let _ = events.send(Event::RunStarted { tiltfile: tiltfile.clone(), start_time, status_url });
 
     let mut dispatcher_env = env.clone();
-    let mut deployments = Deployments { docker: DockerHandle::new(args.reuse_images), ..Deployments::default() };
+    let mut deployments = Deployments { docker: DockerHandle::new(cfg.reuse_images), ..Deployments::default() };
     if early_failure.is_none() {
-        let load = LoadContext { args: &args, tiltfile: &tiltfile, events: &events, registry: &registry, start_time };
+        let load = LoadContext { cfg: &cfg, events: &events, registry: &registry };
         let into = LoadInto { state: &mut state, env: &mut dispatcher_env, deployments: &mut deployments };
         early_failure = load_tiltfile(load, env, into, &mut shutdown_rx).await;
     }
@@ -166,7 +127,14 @@ pub async fn run(args: CiArgs) -> ExitCode {
     let exit_code = outcome.exit_code;
     let _ = events.send(Event::RunFinished { session, outcome });
     drop(events);
-    let _ = reporter.await;
+    // A report that could not be written fails a run that had passed (README: exit codes).
+    let exit_code = match reporter.await {
+        Ok(result) => result.exit_code(exit_code),
+        Err(e) => {
+            eprintln!("Error: the reporter failed, reports may be missing: {e}");
+            ReporterResult { write_errors: vec![e.to_string()] }.exit_code(exit_code)
+        }
+    };
     if let Some(s) = server {
         s.stop().await;
     }
@@ -181,11 +149,9 @@ struct LoadInto<'a> {
 }
 
 struct LoadContext<'a> {
-    args: &'a CiArgs,
-    tiltfile: &'a PathBuf,
+    cfg: &'a CiConfig,
     events: &'a UnboundedSender<Event>,
     registry: &'a ProcessRegistry,
-    start_time: chrono::DateTime<Utc>,
 }
 
 /// Loads the Tiltfile into `state`. Returns a failure that ends the run before the engine starts
@@ -197,7 +163,8 @@ async fn load_tiltfile(
     into: LoadInto<'_>,
     shutdown_rx: &mut tokio::sync::mpsc::UnboundedReceiver<Shutdown>,
 ) -> Option<Failure> {
-    let LoadContext { args, tiltfile, events, registry, start_time } = cx;
+    let LoadContext { cfg, events, registry } = cx;
+    let (tiltfile, start_time) = (&cfg.tiltfile, cfg.start_time);
     let LoadInto { state, env: dispatcher_env, deployments } = into;
     let registry = registry.clone();
     global_log(events, Level::Info, format!("Loading Tiltfile at: {}", tiltfile.display()));
@@ -207,7 +174,7 @@ async fn load_tiltfile(
     let _cancel_on_return = cancel.cancel_on_drop();
     let opts = EvalOptions {
         tiltfile: tiltfile.clone(),
-        args: args.tiltfile_args.clone(),
+        args: cfg.tiltfile_args.clone(),
         subcommand: "ci".into(),
         env,
         log: Arc::new(move |level, line: &str| {
@@ -219,14 +186,14 @@ async fn load_tiltfile(
         }),
         on_spawn: Some(Arc::new(move |pid| registry.add(pid))),
         mode: stilt_tiltfile::EvalMode::Ci,
-        kube_context: args.context.clone(),
-        kube_namespace: args.namespace.clone(),
+        kube_context: cfg.context.clone(),
+        kube_namespace: cfg.namespace.clone(),
         cancel,
     };
     let load_start = Instant::now();
     let load_start_time = Utc::now();
     let mut load = tokio::task::spawn_blocking(move || stilt_tiltfile::evaluate(opts));
-    let timeout = args.timeout;
+    let timeout = cfg.timeout;
     let deadline = (!timeout.is_disabled()).then(|| {
         let elapsed = (Utc::now() - start_time).to_std().unwrap_or_default();
         timeout.to_std().saturating_sub(elapsed)
@@ -241,7 +208,7 @@ async fn load_tiltfile(
     let loaded = match loaded {
         Some(Ok(Ok(result))) => match compose_deploys(&result.manifests) {
             Ok(compose) => {
-                deployments.plan(&result, compose, args.context.clone(), args.namespace.clone());
+                deployments.plan(&result, compose, cfg.context.clone(), cfg.namespace.clone());
                 Some(Ok(Ok(result)))
             }
             Err(e) => Some(Ok(Err(e))),
@@ -256,24 +223,7 @@ async fn load_tiltfile(
                 Level::Info,
                 format!("Successfully loaded Tiltfile ({})", GoDuration::from_std(duration)),
             );
-            state.tiltfile = TiltfilePhase::Loaded { start: load_start_time, finish };
-            let enabled: std::collections::BTreeSet<&str> =
-                result.enabled_resources.iter().map(String::as_str).collect();
-            state.resources = result
-                .manifests
-                .iter()
-                .map(|m| ResourceState::new(m.clone(), enabled.contains(m.name.as_str())))
-                .collect();
-            state.max_parallel_updates =
-                usize::try_from(result.update_settings.max_parallel_updates.max(1)).unwrap_or(1);
-            state.ci = CiSettings {
-                k8s_grace_period: result.ci_settings.k8s_grace_period,
-                timeout: result.ci_settings.timeout.or(Some(args.timeout)),
-                readiness_timeout: result
-                    .ci_settings
-                    .readiness_timeout
-                    .or(Some(GoDuration::from_secs(DEFAULT_READINESS_TIMEOUT_SECS))),
-            };
+            state.loaded(&result, cfg.timeout, load_start_time, finish);
             dispatcher_env.clone_from(&result.environment);
             let _ = events.send(Event::TiltfileLoaded { result: Arc::new(result), duration });
         }

@@ -14,7 +14,7 @@ use crate::event::{Event, Failure, Outcome};
 use crate::report::ci_output::{CiConfig, CiOutputArg};
 use crate::report::log_stream::LogFilter;
 use crate::report::reporter::{ReporterConfig, spawn_reporter};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::ValueEnum;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -104,14 +104,14 @@ pub fn one_line(e: &clap::Error) -> String {
 
 /// Prints clap's message and returns the exit code: 0 for `--help`/`--version`, else 2 after
 /// writing `stilt ci`'s reports (when its flags name them) and `Error: …` as the last line.
-pub fn handle(e: &clap::Error, argv: &[OsString]) -> ExitCode {
+pub fn handle(e: &clap::Error, argv: &[OsString], start_time: DateTime<Utc>) -> ExitCode {
     let _ = e.print();
     if !e.use_stderr() {
         return ExitCode::SUCCESS;
     }
     let message = one_line(e);
     match LenientCiArgs::scan(argv) {
-        Some(ci) => report(&ci, message),
+        Some(ci) => report(&ci, message, start_time),
         None => eprintln!("Error: {message}"),
     }
     ExitCode::USAGE
@@ -119,7 +119,7 @@ pub fn handle(e: &clap::Error, argv: &[OsString]) -> ExitCode {
 
 /// Runs the reporter over a run that failed with `message` before anything started. The
 /// reporter prints `Error: <message>` last.
-fn report(args: &LenientCiArgs, message: String) {
+fn report(args: &LenientCiArgs, message: String, start_time: DateTime<Utc>) {
     let tiltfile = super::absolute_tiltfile(args.file.as_deref().unwrap_or_else(|| "Tiltfile".as_ref()));
     let env_ci_output = std::env::var("STILT_CI_OUTPUT").ok().and_then(|v| CiOutputArg::from_str(&v, true).ok());
     let ci_output = args.ci_output.or(env_ci_output).unwrap_or_default();
@@ -140,7 +140,6 @@ fn report(args: &LenientCiArgs, message: String) {
         live: None,
         mask_env,
     };
-    let start_time = crate::process_start_time();
     let now = Utc::now();
     let state = EngineState {
         resources: Vec::new(),

@@ -1,6 +1,10 @@
-//! The dispatcher: the single owner of [`EngineState`]. It starts resources the scheduler
-//! allows, applies executor messages, rebuilds the session after every change, asks the
-//! verdict whether the run is over, and tears everything down when it is.
+//! The dispatcher: the engine's effect runner and run loop. It owns every task and handle of
+//! a run (processes, probers, update jobs, container and pod watchers, pod log streams) and
+//! the channels; what a message means is the pure reducer's
+//! ([`EngineState::apply`], `engine::reducer`), and whether the run is over is the verdict's.
+//! Each turn it starts what the scheduler allows, rebuilds the session, asks the verdict, and
+//! waits for messages, a signal or the verdict's `recheck_at`; at the end it tears everything
+//! down.
 //!
 //! It does no blocking I/O: output goes out as [`Event`]s to the reporter task, processes run
 //! in executor tasks, and timers come from the verdict's `recheck_at`. The one exception is
@@ -8,26 +12,26 @@
 //! [`launch`](crate::exec::local_process::launch)): it is the critical path of a chain of
 //! resources, and it starts before the session is rebuilt.
 
-use super::container_health::{ContainerHealth, classify};
-use super::engine_state::{EngineState, RuntimePhase, ServePhase, UpdatePhase};
+use super::effect::Effect;
+use super::engine_state::EngineState;
 use super::scheduler::{Schedule, next_to_start};
 use super::session_builder::{SessionIdentity, build_session, build_targets};
 use crate::event::{Event, Failure, Level, LogLine, LogSource, Outcome};
 use crate::exec::cluster_handle::{ClusterHandle, ClusterTarget};
 use crate::exec::container_watch::watch_container;
 use crate::exec::exec_msg::ExecMsg;
-use crate::exec::image_build::{BuildEnv, DockerHandle, UpdateError, record_push};
+use crate::exec::image_build::{BuildEnv, DockerHandle, ImageBuildRecord};
 use crate::exec::k8s_deploy::K8sDeploy;
 use crate::exec::local_process::{Launch, command_env, launch};
 use crate::exec::probe::{ProbeJob, spawn_prober};
 use crate::exec::process_registry::ProcessRegistry;
-use crate::exec::resource_update::{ComposeDeploy, Deploy, Deployed, UpdateJob, spawn_update};
+use crate::exec::resource_update::{ComposeDeploy, Deploy, UpdateJob, spawn_update};
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use stilt_core::manifest::DefaultRegistry;
-use stilt_core::{EnvironmentFailure, ExitCode, FailureClass, ResourceTarget, Session, Verdict, verdict};
+use stilt_core::manifest::{DefaultRegistry, ImageTarget};
+use stilt_core::{ExitCode, FailureClass, ResourceTarget, Session, Verdict, verdict};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -104,7 +108,7 @@ impl Deployments {
     }
 }
 
-/// The engine's run loop.
+/// The engine's run loop and effect runner.
 pub struct Dispatcher {
     state: EngineState,
     schedule: Schedule,
@@ -132,9 +136,6 @@ pub struct Dispatcher {
     /// Commands to start at the end of this turn (see [`launch`]).
     launches: Vec<Launch>,
 }
-
-/// How long a container must have been ready before the run can succeed (see `run`).
-const CONTAINER_STABLE: Duration = Duration::from_secs(1);
 
 /// At the end, container logs are taken until none came for this long…
 const CONTAINER_LOG_QUIET: Duration = Duration::from_millis(150);
@@ -188,21 +189,10 @@ impl Dispatcher {
             self.start_what_we_can();
             let now = Utc::now();
             let targets = build_targets(&self.state, &self.schedule, now);
+            // The verdict is the only judge, and names every deadline (grace periods, settling
+            // containers, timeouts) as `recheck_at`.
             let v =
                 verdict(&targets, &self.state.ci, self.state.start_time, now, self.state.environment_failure.as_ref());
-            // A container that crashes right after it started is seen running first: success
-            // waits until every container has been ready for a moment.
-            let v = match (v, self.containers_stable_at()) {
-                (Verdict::Success, Some(at)) if at > now => Verdict::Running { recheck_at: Some(at) },
-                (v, _) => v,
-            };
-            // A failing pod within its grace period is re-judged when the period ends.
-            let v = match (v, self.grace_ends_after(now)) {
-                (Verdict::Running { recheck_at }, Some(at)) => {
-                    Verdict::Running { recheck_at: Some(recheck_at.map_or(at, |r| r.min(at))) }
-                }
-                (v, _) => v,
-            };
             match v {
                 Verdict::Success => return self.finish(targets, None).await,
                 Verdict::Failure { error, class, target } => {
@@ -247,21 +237,6 @@ impl Dispatcher {
         }
     }
 
-    /// When the most recently ready container will have stayed ready for [`CONTAINER_STABLE`].
-    fn containers_stable_at(&self) -> Option<chrono::DateTime<Utc>> {
-        let stable = chrono::Duration::from_std(CONTAINER_STABLE).unwrap_or_default();
-        self.state
-            .resources
-            .iter()
-            .filter_map(|r| match &r.runtime {
-                RuntimePhase::Container { health: ContainerHealth::Ready, last_ready: Some(t), .. } => {
-                    Some(*t + stable)
-                }
-                _ => None,
-            })
-            .max()
-    }
-
     /// Ends the run at once with `failure` (used before the engine could start).
     pub async fn abort(self, failure: Failure) -> (Outcome, Arc<Session>) {
         let targets = build_targets(&self.state, &self.schedule, Utc::now());
@@ -284,7 +259,8 @@ impl Dispatcher {
         loop {
             self.schedule = next_to_start(&self.state);
             let Some(i) = self.schedule.start else { break };
-            self.start_resource(i);
+            let effects = self.state.start_resource(i, Utc::now());
+            self.run_effects(effects);
         }
         // Start the processes before the session is rebuilt and the verdict judged: they run
         // while the dispatcher does its bookkeeping.
@@ -297,30 +273,54 @@ impl Dispatcher {
         }
     }
 
-    fn start_resource(&mut self, i: usize) {
-        let now = Utc::now();
-        self.log(i, LogSource::Build, Level::Info, true, String::new());
-        self.log(i, LogSource::Build, Level::Info, true, "Initial Build".into());
-        let Some(local) = self.state.resources[i].manifest.local().cloned() else {
-            self.start_update_job(i);
-            return;
-        };
-        if let Some(cmd) = &local.update_cmd {
-            self.log(i, LogSource::Build, Level::Info, false, format!("Running cmd: {}", cmd.display()));
-            let env = command_env(&self.env, cmd, self.color);
-            self.launches.push(Launch { cmd: cmd.clone(), env, resource: i, source: LogSource::Build });
-            self.running += 1;
-            self.state.resources[i].update = UpdatePhase::Running { start: now };
-        } else {
-            self.state.resources[i].update = UpdatePhase::Done { start: now, finish: now, error: None };
-            self.start_serve(i);
+    /// Applies one executor message through the reducer and runs its effects; false if it
+    /// changed no state the verdict or the session depends on (it may still have logged).
+    fn apply(&mut self, msg: ExecMsg) -> bool {
+        let changes_state = EngineState::changes_state(&msg);
+        if matches!(msg, ExecMsg::Exited { .. }) {
+            self.running = self.running.saturating_sub(1);
+        }
+        let effects = self.state.apply(msg, Utc::now());
+        self.run_effects(effects);
+        changes_state
+    }
+
+    /// Carries out what the reducer asked for; every task started is owned here.
+    fn run_effects(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Log { resource, source, level, header, text } => {
+                    self.log(resource, source, level, header, text);
+                }
+                Effect::Emit(event) => {
+                    let _ = self.outputs.events.send(event);
+                }
+                Effect::Launch { resource, cmd, source } => {
+                    let env = command_env(&self.env, &cmd, self.color);
+                    self.launches.push(Launch { cmd, env, resource, source });
+                    self.running += 1;
+                }
+                Effect::StartProbe { resource, pid, probe, cmd } => {
+                    let job =
+                        ProbeJob { probe, env: command_env(&self.env, &cmd, self.color), dir: cmd.dir, resource, pid };
+                    let handle = spawn_prober(job, self.exec_tx.clone(), self.registry.clone());
+                    self.probers.insert(resource, handle);
+                }
+                Effect::StopProbe { resource } => {
+                    if let Some(h) = self.probers.remove(&resource) {
+                        h.abort();
+                    }
+                }
+                Effect::StartUpdate { resource, images, prebuilt } => self.start_update_job(resource, images, prebuilt),
+                Effect::WatchContainer { resource, id } => self.watch_container(resource, id),
+                Effect::WatchPods { resource, deployed } => self.watch_pods(resource, deployed),
+                Effect::FollowLogs { resource, containers } => self.follow_logs(resource, containers),
+            }
         }
     }
 
     /// Starts the image builds and deploy of a non-local resource.
-    fn start_update_job(&mut self, i: usize) {
-        let images = self.state.resources[i].manifest.image_targets().to_vec();
-        let prebuilt = images.iter().filter_map(|t| self.state.built_image(&t.image_ref).cloned()).collect();
+    fn start_update_job(&mut self, i: usize, images: Vec<ImageTarget>, prebuilt: Vec<ImageBuildRecord>) {
         let deploy = match (self.deployments.compose.get(&i), &self.state.resources[i].manifest.target) {
             (Some(c), _) => Deploy::Compose(Box::new(c.clone())),
             (None, ResourceTarget::K8s(t)) => Deploy::K8s(Box::new(K8sDeploy {
@@ -341,221 +341,19 @@ impl Dispatcher {
             resource: i,
         };
         self.jobs.push(spawn_update(UpdateJob { env, images, prebuilt, deploy }));
-        self.state.resources[i].update = UpdatePhase::Running { start: Utc::now() };
     }
 
-    /// Applies the end of a non-local update.
-    fn finish_update(&mut self, i: usize, result: Result<Deployed, UpdateError>) {
-        let now = Utc::now();
-        let UpdatePhase::Running { start } = self.state.resources[i].update else { return };
-        let deployed = match result {
-            Ok(d) => d,
-            Err(e) => {
-                self.log(i, LogSource::Build, Level::Error, false, format!("Build Failed: {}", e.message));
-                if e.environment && self.state.environment_failure.is_none() {
-                    let target = format!("{}:update", self.state.resources[i].manifest.name);
-                    self.state.environment_failure =
-                        Some(EnvironmentFailure { error: e.message.clone(), target: Some(target) });
-                }
-                self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: Some(e.message) };
-                return;
+    /// Starts watching a deployed compose container.
+    fn watch_container(&mut self, i: usize, id: String) {
+        let project = self.deployments.compose.get(&i).map(|c| c.project.name.clone()).unwrap_or_default();
+        let docker = self.deployments.docker.clone();
+        let tx = self.exec_tx.clone();
+        let watcher = tokio::spawn(async move {
+            if let Ok(d) = docker.get().await {
+                watch_container(d, project, i, id, tx).await;
             }
-        };
-        self.state.resources[i].update = UpdatePhase::Done { start, finish: now, error: None };
-        match deployed {
-            Deployed { k8s: Some(k), .. } => self.k8s_deployed(i, *k),
-            Deployed { container: Some((id, name)), .. } => {
-                self.state.resources[i].runtime = RuntimePhase::Container {
-                    name,
-                    start: now,
-                    health: ContainerHealth::Pending("container-created".into()),
-                    changed: now,
-                    last_ready: None,
-                };
-                let project = self.deployments.compose.get(&i).map(|c| c.project.name.clone()).unwrap_or_default();
-                let docker = self.deployments.docker.clone();
-                let tx = self.exec_tx.clone();
-                let watcher = tokio::spawn(async move {
-                    if let Ok(d) = docker.get().await {
-                        watch_container(d, project, i, id, tx).await;
-                    }
-                });
-                self.watchers.insert(i, watcher);
-            }
-            Deployed { container: None, k8s: None } => self.state.resources[i].ever_ready = true,
-        }
-    }
-
-    /// Records a push on every record of the image, and tells the reporters.
-    fn image_pushed(&mut self, image: String, pushed_ref: String, digest: Option<String>) {
-        record_push(
-            self.state.resources.iter_mut().flat_map(|r| r.images.iter_mut()),
-            &image,
-            &pushed_ref,
-            digest.as_ref(),
-        );
-        let _ = self.outputs.events.send(Event::ImagePushed { image, pushed_ref, digest });
-    }
-
-    /// Applies a compose container's new state.
-    fn container_changed(&mut self, i: usize, status: &Result<stilt_docker::compose::ContainerStatus, String>) {
-        let now = Utc::now();
-        let r = &mut self.state.resources[i];
-        let RuntimePhase::Container { name, health: current, changed, last_ready, .. } = &mut r.runtime else {
-            return;
-        };
-        if matches!(current, ContainerHealth::Failed(_)) {
-            return;
-        }
-        let health = match status {
-            Ok(s) => classify(name, s),
-            Err(e) => ContainerHealth::Failed(format!("container {name} could not be inspected: {e}")),
-        };
-        let message = match (&*current, &health) {
-            (_, ContainerHealth::Failed(e)) => Some((Level::Error, e.clone())),
-            (ContainerHealth::Pending(_), ContainerHealth::Starting) => {
-                Some((Level::Info, format!("Container {name} is running; waiting for its health check")))
-            }
-            (c, ContainerHealth::Ready) if *c != ContainerHealth::Ready => {
-                Some((Level::Info, format!("Container {name} is ready")))
-            }
-            _ => None,
-        };
-        if health == ContainerHealth::Ready {
-            *last_ready = Some(now);
-            r.ever_ready = true;
-        }
-        if *current != health {
-            *changed = now;
-            *current = health;
-        }
-        if let Some((level, m)) = message {
-            self.log(i, LogSource::Runtime, level, false, m);
-        }
-    }
-
-    fn start_serve(&mut self, i: usize) {
-        let now = Utc::now();
-        let local = self.state.resources[i].manifest.local().cloned().expect("only local resources exist");
-        let Some(cmd) = &local.serve_cmd else {
-            self.state.resources[i].ever_ready = true;
-            return;
-        };
-        self.log(i, LogSource::Runtime, Level::Info, false, format!("Running serve cmd: {}", cmd.display()));
-        let env = command_env(&self.env, cmd, self.color);
-        self.launches.push(Launch { cmd: cmd.clone(), env, resource: i, source: LogSource::Runtime });
-        self.running += 1;
-        // Not ready until the process exists; without a probe it is ready from then on.
-        self.state.resources[i].serve = ServePhase::Running { pid: None, start: now, ready: false, last_ready: None };
-    }
-
-    /// Starts probing a serve process once its pid is known.
-    fn start_prober(&mut self, i: usize, pid: u32) {
-        let Some(local) = self.state.resources[i].manifest.local() else { return };
-        let (Some(probe), Some(cmd)) = (local.readiness_probe.clone(), local.serve_cmd.as_ref()) else { return };
-        let job =
-            ProbeJob { probe, env: command_env(&self.env, cmd, self.color), dir: cmd.dir.clone(), resource: i, pid };
-        let handle = spawn_prober(job, self.exec_tx.clone(), self.registry.clone());
-        self.probers.insert(i, handle);
-    }
-
-    /// Applies one executor message; false if it changed no state the verdict or the session
-    /// depends on (it may still have logged).
-    fn apply(&mut self, msg: ExecMsg) -> bool {
-        let changes_state = !matches!(msg, ExecMsg::Output { .. } | ExecMsg::Started { source: LogSource::Build, .. });
-        self.apply_msg(msg);
-        changes_state
-    }
-
-    fn apply_msg(&mut self, msg: ExecMsg) {
-        let now = Utc::now();
-        if matches!(msg, ExecMsg::Exited { .. }) {
-            self.running = self.running.saturating_sub(1);
-        }
-        match msg {
-            ExecMsg::Started { resource, source: LogSource::Runtime, pid } => {
-                let r = &mut self.state.resources[resource];
-                let has_probe = r.manifest.local().is_some_and(|l| l.readiness_probe.is_some());
-                if let ServePhase::Running { pid: current @ None, ready, last_ready, .. } = &mut r.serve {
-                    *current = Some(pid);
-                    if has_probe {
-                        self.start_prober(resource, pid);
-                    } else {
-                        *ready = true;
-                        *last_ready = Some(now);
-                        r.ever_ready = true;
-                    }
-                }
-            }
-            ExecMsg::Started { .. } => {}
-            ExecMsg::Output { resource, source, line } => self.log(resource, source, Level::Info, false, line),
-            ExecMsg::Exited { resource, source: LogSource::Build, failure, .. } => {
-                let UpdatePhase::Running { start } = self.state.resources[resource].update else { return };
-                let cmd = self.state.resources[resource].manifest.local().and_then(|l| l.update_cmd.clone());
-                let error = failure.map(|f| {
-                    format!("Command {:?} failed: {f}", cmd.as_ref().map(stilt_core::Cmd::display).unwrap_or_default())
-                });
-                if let Some(e) = &error {
-                    self.log(resource, LogSource::Build, Level::Error, false, format!("Build Failed: {e}"));
-                }
-                let ok = error.is_none();
-                self.state.resources[resource].update = UpdatePhase::Done { start, finish: now, error };
-                if ok {
-                    self.start_serve(resource);
-                }
-            }
-            ExecMsg::Exited { resource, source: LogSource::Runtime, pid, code, failure } => {
-                let ServePhase::Running { pid: current, start, .. } = self.state.resources[resource].serve else {
-                    return;
-                };
-                if current.is_some_and(|c| c != pid) {
-                    return;
-                }
-                if let Some(h) = self.probers.remove(&resource) {
-                    h.abort();
-                }
-                let error = match (code, failure) {
-                    (_, Some(f)) if pid == 0 => format!("failed to start serve_cmd: {f}"),
-                    (Some(0), _) => format!("Process {pid} exited with status 0: serve_cmd must keep running"),
-                    (_, Some(f)) => format!("Process {pid} exited with non-zero status ({f})"),
-                    (_, None) => format!("Process {pid} exited"),
-                };
-                self.log(resource, LogSource::Runtime, Level::Error, false, error.clone());
-                self.state.resources[resource].serve = ServePhase::Exited { start, finish: now, error };
-            }
-            ExecMsg::ImageBuilt { resource, record } => {
-                let name: Arc<str> = Arc::from(self.state.resources[resource].manifest.name.as_str());
-                let _ = self.outputs.events.send(Event::ImageBuilt { resource: name, record: record.clone() });
-                self.state.resources[resource].images.push(record);
-            }
-            ExecMsg::UpdateFinished { resource, result } => self.finish_update(resource, result),
-            ExecMsg::Container { resource, status } => self.container_changed(resource, &status),
-            ExecMsg::Pods { resource, pods } => self.pods_changed(resource, &pods),
-            ExecMsg::RuntimeWarning { resource, message } => {
-                self.log(resource, LogSource::Runtime, Level::Warn, false, message);
-            }
-            ExecMsg::ImagePushed { image, pushed_ref, digest } => self.image_pushed(image, pushed_ref, digest),
-            ExecMsg::Probe { resource, pid, ready, detail } => {
-                let r = &mut self.state.resources[resource];
-                let ServePhase::Running { pid: current, ready: was_ready, last_ready, .. } = &mut r.serve else {
-                    return;
-                };
-                if *current != Some(pid) {
-                    return;
-                }
-                let changed = *was_ready != ready;
-                *was_ready = ready;
-                if ready {
-                    *last_ready = Some(now);
-                    r.ever_ready = true;
-                }
-                if let Some(d) = detail {
-                    self.log(resource, LogSource::Runtime, Level::Info, false, format!("Readiness probe failed: {d}"));
-                } else if changed {
-                    self.log(resource, LogSource::Runtime, Level::Info, false, "Readiness probe succeeded".into());
-                }
-            }
-        }
+        });
+        self.watchers.insert(i, watcher);
     }
 
     fn publish(&mut self, targets: Vec<stilt_core::Target>, done: bool, error: String) -> Arc<Session> {

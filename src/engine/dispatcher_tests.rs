@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use stilt_core::{
-    CiSettings, Cmd, FailureClass, GoDuration, LocalTarget, Manifest, Probe, ProbeAction, ResourceTarget, Session,
-    TargetState, TriggerMode,
+    CiSettings, Cmd, FailureClass, GoDuration, LocalTarget, Manifest, Probe, ProbeAction, Readiness, ResourceTarget,
+    Session, TargetState, TriggerMode,
 };
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
@@ -226,7 +226,7 @@ async fn serve_without_probe_is_ready_at_once_and_is_killed_at_exit() {
     )
     .await;
     assert!(r.outcome.failure.is_none(), "{:?}", r.outcome.failure);
-    assert!(matches!(state_of(&r, "srv:serve"), Some(TargetState::Active { ready: true, .. })));
+    assert!(matches!(state_of(&r, "srv:serve"), Some(TargetState::Active { ready: Readiness::Ready, .. })));
     for f in ["pid", "child"] {
         let pid: i32 = std::fs::read_to_string(dir.path().join(f)).unwrap().trim().parse().unwrap();
         assert!(!pid_alive(pid), "{f} {pid} survived the run");
@@ -269,7 +269,7 @@ async fn exec_probe_gates_deps() {
     assert!(r.outcome.failure.is_none(), "{:?}", r.outcome.failure);
     assert!(matches!(
         state_of(&r, "srv:serve"),
-        Some(TargetState::Active { ready: true, last_ready_time: Some(_), .. })
+        Some(TargetState::Active { ready: Readiness::Ready, last_ready_time: Some(_), .. })
     ));
 }
 

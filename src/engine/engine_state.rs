@@ -1,15 +1,15 @@
 //! The engine's state: one record per resource, owned by the dispatcher alone.
 //!
-//! Executors never touch it; they send messages and the dispatcher applies them here. The
+//! Executors never touch it; they send messages, and the pure reducer
+//! ([`EngineState::apply`], `engine::reducer`) applies them here and says what to do next. The
 //! scheduler and the session builder are pure functions of it.
-
 use super::container_health::ContainerHealth;
 use crate::exec::image_build::ImageBuildRecord;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 use stilt_core::k8s_pod::PodSummary;
-use stilt_core::{CiSettings, EnvironmentFailure, Manifest, TiltfileError};
+use stilt_core::{CiSettings, EnvironmentFailure, GoDuration, Manifest, TiltfileError, TiltfileResult};
 
 /// The update (`cmd`) side of a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,9 +189,79 @@ pub struct EngineState {
     pub environment_failure: Option<EnvironmentFailure>,
 }
 
+/// Tilt's default readiness timeout, in seconds (`ci_settings(readiness_timeout=)` overrides it).
+pub const DEFAULT_READINESS_TIMEOUT_SECS: i64 = 300;
+
+/// The ci settings in effect: the Tiltfile's, with `--timeout` and Tilt's readiness default
+/// where it set none (`spec.ci` of the Session shows these).
+pub fn effective_ci(tiltfile: &CiSettings, cli_timeout: GoDuration) -> CiSettings {
+    CiSettings {
+        k8s_grace_period: tiltfile.k8s_grace_period,
+        timeout: tiltfile.timeout.or(Some(cli_timeout)),
+        readiness_timeout: tiltfile.readiness_timeout.or(Some(GoDuration::from_secs(DEFAULT_READINESS_TIMEOUT_SECS))),
+    }
+}
+
 impl EngineState {
+    /// The state of a run whose Tiltfile is being loaded since `start` (no resources yet; the
+    /// ci settings are the defaults with `--timeout`).
+    pub fn loading(
+        tiltfile_path: PathBuf,
+        cli_timeout: GoDuration,
+        start_time: DateTime<Utc>,
+        start: DateTime<Utc>,
+    ) -> Self {
+        EngineState {
+            resources: Vec::new(),
+            max_parallel_updates: 3,
+            tiltfile: TiltfilePhase::Loading { start },
+            tiltfile_path,
+            ci: effective_ci(&CiSettings::default(), cli_timeout),
+            start_time,
+            pid: std::process::id(),
+            environment_failure: None,
+        }
+    }
+
+    /// Records a loaded Tiltfile: its resources (enabled if selected), settings and the load's
+    /// times.
+    pub fn loaded(
+        &mut self,
+        result: &TiltfileResult,
+        cli_timeout: GoDuration,
+        start: DateTime<Utc>,
+        finish: DateTime<Utc>,
+    ) {
+        self.tiltfile = TiltfilePhase::Loaded { start, finish };
+        let enabled: std::collections::BTreeSet<&str> = result.enabled_resources.iter().map(String::as_str).collect();
+        self.resources =
+            result.manifests.iter().map(|m| ResourceState::new(m.clone(), enabled.contains(m.name.as_str()))).collect();
+        self.max_parallel_updates = usize::try_from(result.update_settings.max_parallel_updates.max(1)).unwrap_or(1);
+        self.ci = effective_ci(&result.ci_settings, cli_timeout);
+    }
+
     /// The record of an image already built in this run, by its Tiltfile ref.
     pub fn built_image(&self, image_ref: &str) -> Option<&ImageBuildRecord> {
         self.resources.iter().flat_map(|r| &r.images).find(|i| i.image == image_ref)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tiltfile_overrides_the_flag_and_the_readiness_default() {
+        let cli = GoDuration::from_secs(60);
+        let none = effective_ci(&CiSettings::default(), cli);
+        assert_eq!(none.timeout, Some(cli));
+        assert_eq!(none.readiness_timeout, Some(GoDuration::from_secs(DEFAULT_READINESS_TIMEOUT_SECS)));
+        assert_eq!(none.k8s_grace_period, None);
+        let set = CiSettings {
+            k8s_grace_period: Some(GoDuration::from_secs(5)),
+            timeout: Some(GoDuration::from_secs(10)),
+            readiness_timeout: Some(GoDuration::from_secs(0)),
+        };
+        assert_eq!(effective_ci(&set, cli), set);
     }
 }

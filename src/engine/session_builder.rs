@@ -9,7 +9,7 @@ use super::scheduler::Schedule;
 use chrono::{DateTime, Utc};
 use stilt_core::k8s_pod::{K8sRuntimeStatus, PodReadiness, WAITING_FOR_DEPLOY, newest_pod, runtime_status};
 use stilt_core::session::{SESSION_NAME, SessionMetadata, SessionSpec, SessionStatus};
-use stilt_core::{CiSettings, ResourceTarget, Session, Target, TargetState, TargetType};
+use stilt_core::{CiSettings, GraceStatus, Readiness, ResourceTarget, Session, Target, TargetState, TargetType};
 
 /// Identity of the Session object across snapshots.
 #[derive(Debug, Clone)]
@@ -31,14 +31,16 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule, now: DateTime<Utc
             targets.push(resource_target(name, "update", TargetType::Job, r.enabled, || match &r.update {
                 UpdatePhase::NotStarted if wants_start => Some(TargetState::Waiting { wait_reason: pending_reason() }),
                 UpdatePhase::NotStarted => None,
-                UpdatePhase::Running { start } => {
-                    Some(TargetState::Active { start_time: Some(*start), ready: false, last_ready_time: None })
-                }
+                UpdatePhase::Running { start } => Some(TargetState::Active {
+                    start_time: Some(*start),
+                    ready: Readiness::NotReady,
+                    last_ready_time: None,
+                }),
                 UpdatePhase::Done { start, finish, error } => Some(TargetState::Terminated {
                     start_time: Some(*start),
                     finish_time: Some(*finish),
                     error: error.clone().unwrap_or_default(),
-                    grace_status: String::new(),
+                    grace_status: GraceStatus::None,
                 }),
             }));
         }
@@ -48,11 +50,13 @@ pub fn build_targets(state: &EngineState, schedule: &Schedule, now: DateTime<Utc
                     start_time: Some(*start),
                     finish_time: Some(*finish),
                     error: error.clone(),
-                    grace_status: String::new(),
+                    grace_status: GraceStatus::None,
                 }),
-                ServePhase::Running { start, ready, last_ready, .. } => {
-                    Some(TargetState::Active { start_time: Some(*start), ready: *ready, last_ready_time: *last_ready })
-                }
+                ServePhase::Running { start, ready, last_ready, .. } => Some(TargetState::Active {
+                    start_time: Some(*start),
+                    ready: Readiness::from_bool(*ready),
+                    last_ready_time: *last_ready,
+                }),
                 ServePhase::NotStarted if wants_start || r.update != UpdatePhase::NotStarted => {
                     Some(TargetState::Waiting { wait_reason: pending_reason() })
                 }
@@ -108,12 +112,13 @@ fn container_state(r: &ResourceState, wants_start: bool, pending_reason: impl Fn
                 start_time: Some(*start),
                 finish_time: Some(*changed),
                 error: error.clone(),
-                grace_status: String::new(),
+                grace_status: GraceStatus::None,
             },
             ContainerHealth::Pending(reason) => TargetState::Waiting { wait_reason: reason.clone() },
+            // A ready container settles before the run may succeed (the verdict's rule).
             ContainerHealth::Starting | ContainerHealth::Ready => TargetState::Active {
                 start_time: Some(*start),
-                ready: *health == ContainerHealth::Ready,
+                ready: if *health == ContainerHealth::Ready { Readiness::Settling } else { Readiness::NotReady },
                 last_ready_time: *last_ready,
             },
         }),
@@ -154,29 +159,24 @@ fn k8s_runtime_state(
             start_time: Some(*deployed_at),
             finish_time: None,
             error: String::new(),
-            grace_status: String::new(),
+            grace_status: GraceStatus::None,
         },
-        K8sRuntimeStatus::Ok { succeeded: false } => {
-            TargetState::Active { start_time: Some(*deployed_at), ready: true, last_ready_time: *last_ready }
-        }
-        K8sRuntimeStatus::Error { message } => {
-            let grace_status = match ci.k8s_grace_period.map(stilt_core::GoDuration::to_std) {
-                Some(g) if !g.is_zero() => {
-                    let grace = chrono::Duration::from_std(g).unwrap_or(chrono::Duration::MAX);
-                    if now - *deployed_at < grace { "Tolerated" } else { "Exceeded" }.to_string()
-                }
-                _ => String::new(),
-            };
-            TargetState::Terminated {
-                start_time: Some(*deployed_at),
-                finish_time: Some(*changed),
-                error: message,
-                grace_status,
-            }
-        }
-        K8sRuntimeStatus::Pending { .. } if pod.is_some_and(|p| p.phase == "Running") => {
-            TargetState::Active { start_time: Some(*deployed_at), ready: false, last_ready_time: *last_ready }
-        }
+        K8sRuntimeStatus::Ok { succeeded: false } => TargetState::Active {
+            start_time: Some(*deployed_at),
+            ready: Readiness::Ready,
+            last_ready_time: *last_ready,
+        },
+        K8sRuntimeStatus::Error { message } => TargetState::Terminated {
+            start_time: Some(*deployed_at),
+            finish_time: Some(*changed),
+            error: message,
+            grace_status: stilt_core::verdict::grace_status(ci, *deployed_at, now),
+        },
+        K8sRuntimeStatus::Pending { .. } if pod.is_some_and(|p| p.phase == "Running") => TargetState::Active {
+            start_time: Some(*deployed_at),
+            ready: Readiness::NotReady,
+            last_ready_time: *last_ready,
+        },
         K8sRuntimeStatus::Pending { reason } => TargetState::Waiting { wait_reason: reason },
     })
 }
@@ -184,19 +184,19 @@ fn k8s_runtime_state(
 fn tiltfile_target(phase: &TiltfilePhase) -> Target {
     let state = match phase {
         TiltfilePhase::Loading { start } => {
-            TargetState::Active { start_time: Some(*start), ready: false, last_ready_time: None }
+            TargetState::Active { start_time: Some(*start), ready: Readiness::NotReady, last_ready_time: None }
         }
         TiltfilePhase::Loaded { start, finish } => TargetState::Terminated {
             start_time: Some(*start),
             finish_time: Some(*finish),
             error: String::new(),
-            grace_status: String::new(),
+            grace_status: GraceStatus::None,
         },
         TiltfilePhase::Failed { start, finish, error } => TargetState::Terminated {
             start_time: Some(*start),
             finish_time: Some(*finish),
             error: error.to_string(),
-            grace_status: String::new(),
+            grace_status: GraceStatus::None,
         },
     };
     Target {

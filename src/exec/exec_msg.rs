@@ -80,12 +80,13 @@ pub enum ExecMsg {
         /// The manifest digest the registry reported.
         digest: Option<String>,
     },
-    /// The pods of a Kubernetes resource changed: all of them now, as the apiserver's JSON.
+    /// The pods of a Kubernetes resource changed: all of them now, each read once by
+    /// stilt-k8s (`pod_summary`).
     Pods {
         /// Resource index.
         resource: usize,
         /// Every pod the resource's watches see.
-        pods: Vec<serde_json::Value>,
+        pods: Vec<stilt_core::k8s_pod::PodSummary>,
     },
     /// Something about a resource's runtime the log should say (a pod watch failed and is
     /// retried, a pod log could not be followed).

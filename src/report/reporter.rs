@@ -19,7 +19,7 @@ use super::log_tail::LogTail;
 use super::redactor::Redactor;
 use super::run_summary::{TargetSummary, summarize};
 use super::tilt_snapshot;
-use crate::event::{Event, LogSource, Outcome};
+use crate::event::{Event, Failure, LogSource, Outcome};
 use crate::exec::image_build::{ImageBuildRecord, record_push};
 use crate::server::live_view::{DEFAULT_LOG_BYTES, LiveView};
 use chrono::{DateTime, Utc};
@@ -28,7 +28,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use stilt_core::{FailureClass, Session, TargetKind, TiltfileError, TiltfileResult};
+use stilt_core::{ExitCode, FailureClass, Session, TargetKind, TiltfileError, TiltfileResult};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Lines kept per target for JUnit `system-out`.
@@ -66,6 +66,31 @@ pub struct ReporterConfig {
 pub struct ReporterResult {
     /// Report files that could not be written, with the reason.
     pub write_errors: Vec<String>,
+}
+
+impl ReporterResult {
+    /// The run's exit code once the reports are written: a run that passed fails with
+    /// [`FailureClass::ReportFailed`] when a report could not be written (a missing JUnit file
+    /// must not read as a pass); a failed run keeps its own code.
+    pub fn exit_code(&self, run: ExitCode) -> ExitCode {
+        if run == ExitCode::SUCCESS && !self.write_errors.is_empty() {
+            FailureClass::ReportFailed.exit_code()
+        } else {
+            run
+        }
+    }
+}
+
+/// `outcome`, failed with [`FailureClass::ReportFailed`] if it passed but `write_errors` is not
+/// empty (the last error is the message).
+fn with_write_errors(outcome: &Outcome, write_errors: &[String]) -> Outcome {
+    match (&outcome.failure, write_errors.last()) {
+        (None, Some(e)) => Outcome {
+            failure: Some(Failure { message: e.clone(), class: FailureClass::ReportFailed, target: None }),
+            exit_code: FailureClass::ReportFailed.exit_code(),
+        },
+        _ => outcome.clone(),
+    }
 }
 
 /// Runs the reporter until `RunFinished` (or the channel closes).
@@ -277,6 +302,8 @@ impl Reporter {
             text.push('\n');
             self.write_file(&path, text.as_bytes(), "Tilt snapshot");
         }
+        // From here on, a report that could not be written is the run's failure if it passed.
+        let outcome = &with_write_errors(outcome, &self.result.write_errors);
         if let Some(path) = self.cfg.report_json.clone() {
             let failure = outcome.failure.as_ref().map(|f| (f.class.as_str(), f.message.as_str(), f.target.as_deref()));
             let facts = RunFacts {
@@ -309,7 +336,13 @@ impl Reporter {
             let errors = ci.finish(&view, &mut std::io::stdout());
             self.result.write_errors.extend(errors);
         }
-        for e in &self.result.write_errors {
+        let outcome = &with_write_errors(outcome, &self.result.write_errors);
+        // The error that became the run's failure is printed once, as the `Error:` line.
+        let shown = match &outcome.failure {
+            Some(f) if f.class == FailureClass::ReportFailed => self.result.write_errors.len() - 1,
+            _ => self.result.write_errors.len(),
+        };
+        for e in &self.result.write_errors[..shown] {
             let _ = writeln!(std::io::stderr(), "stilt: {e}");
         }
         match &outcome.failure {

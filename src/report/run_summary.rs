@@ -142,7 +142,7 @@ pub fn summarize(
             let resource = t.resources.first().cloned().unwrap_or_default();
             let (start, end) = match &t.state {
                 Some(TargetState::Terminated { start_time, finish_time, .. }) => (*start_time, *finish_time),
-                Some(TargetState::Active { start_time, ready: true, last_ready_time }) => {
+                Some(TargetState::Active { start_time, ready, last_ready_time }) if ready.is_ready() => {
                     (*start_time, last_ready_time.or(Some(now)))
                 }
                 Some(TargetState::Active { start_time, .. }) => (*start_time, Some(now)),
@@ -221,7 +221,8 @@ fn classify(t: &stilt_core::Target, id: Option<&TargetId>, outcome: &Outcome) ->
                 error.clone()
             },
         },
-        Some(TargetState::Terminated { .. } | TargetState::Active { ready: true, .. }) => TargetOutcome::Passed,
+        Some(TargetState::Terminated { .. }) => TargetOutcome::Passed,
+        Some(TargetState::Active { ready, .. }) if ready.is_ready() => TargetOutcome::Passed,
         Some(TargetState::Active { .. }) => unfinished(if t.target_type == TargetType::Job {
             "was still running".into()
         } else {

@@ -254,3 +254,40 @@ fn commands_see_their_own_argv0_and_path() {
     assert_eq!(std::fs::read_to_string(out.dir.join("tool.out")).unwrap(), "from-mytool\n");
     assert!(out.log_file("b").contains("from-mytool"));
 }
+
+#[test]
+fn a_report_that_cannot_be_written_fails_a_passing_run() {
+    // `blocker` is a file, so `blocker/junit.xml` cannot be created (even as root).
+    let run = Stilt::tiltfile("local_resource('a', cmd='true')\n").file("blocker", "").no_reports();
+    let junit = run.dir.path().join("blocker/junit.xml");
+    let report = run.dir.path().join("out/report.json");
+    let out = run.args(&["--junit", junit.to_str().unwrap(), "--report-json", report.to_str().unwrap()]).run();
+    out.expect_code(1);
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!("Error: failed to write JUnit report to {}: ", junit.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("SUCCESS"), "{}", out.stdout);
+    // The JSON report, written after the JUnit file, records why the run failed.
+    let r = out.report();
+    assert_eq!(r["stilt"]["exitCode"], 1);
+    assert_eq!(r["stilt"]["failureClass"], "ReportFailed");
+    assert_eq!(out.target_state("a:update")["terminated"]["error"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_report_that_cannot_be_written_keeps_a_failed_runs_code() {
+    let run = Stilt::tiltfile("fail('missing tool: helm')\n").file("blocker", "").no_reports();
+    let junit = run.dir.path().join("blocker/junit.xml");
+    let out = run.args(&["--junit", junit.to_str().unwrap()]).run();
+    out.expect_code(5);
+    assert!(
+        out.stderr.contains(&format!("stilt: failed to write JUnit report to {}: ", junit.display())),
+        "{}",
+        out.stderr
+    );
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("Error: ") && last.contains("missing tool: helm"), "{}", out.stderr);
+}

@@ -18,7 +18,9 @@ impl ExitCode {
     /// All workloads became healthy.
     pub const SUCCESS: ExitCode = ExitCode(0);
     /// A resource failed: a `cmd` exited non-zero, a `serve_cmd` exited, a build or deploy
-    /// failed, a workload crashed.
+    /// failed, a workload crashed. Also a run whose workloads passed but whose report (JUnit,
+    /// JSON, log directory, CI summary) could not be written: CI would otherwise read a missing
+    /// report as a pass.
     pub const RESOURCE_FAILED: ExitCode = ExitCode(1);
     /// Bad command line or configuration (unknown flag, bad `--timeout`, bad `TILT_PORT`).
     pub const USAGE: ExitCode = ExitCode(2);
@@ -38,7 +40,10 @@ impl ExitCode {
     /// Every documented code with its meaning, for `--help` and the README.
     pub const TABLE: [(ExitCode, &'static str); 8] = [
         (ExitCode::SUCCESS, "all resources healthy"),
-        (ExitCode::RESOURCE_FAILED, "a resource failed (cmd, serve_cmd, build, deploy, runtime)"),
+        (
+            ExitCode::RESOURCE_FAILED,
+            "a resource failed (cmd, serve_cmd, build, deploy, runtime) or a report could not be written",
+        ),
         (ExitCode::USAGE, "bad command line or configuration"),
         (ExitCode::TIMEOUT, "global timeout or readiness timeout"),
         (ExitCode::ENVIRONMENT, "environment unusable (port in use, daemon/cluster unreachable)"),
@@ -80,6 +85,9 @@ pub enum FailureClass {
     Terminated,
     /// Bad flags or configuration.
     Usage,
+    /// The workloads passed but a report (JUnit, JSON, log directory, CI summary) could not be
+    /// written.
+    ReportFailed,
 }
 
 impl FailureClass {
@@ -90,7 +98,8 @@ impl FailureClass {
             FailureClass::UpdateFailed
             | FailureClass::ServeExited
             | FailureClass::RuntimeError
-            | FailureClass::GraceExceeded => ExitCode::RESOURCE_FAILED,
+            | FailureClass::GraceExceeded
+            | FailureClass::ReportFailed => ExitCode::RESOURCE_FAILED,
             FailureClass::ReadinessTimeout | FailureClass::GlobalTimeout => ExitCode::TIMEOUT,
             FailureClass::Environment => ExitCode::ENVIRONMENT,
             FailureClass::Interrupted => ExitCode::SIGINT,
@@ -113,6 +122,7 @@ impl FailureClass {
             FailureClass::Interrupted => "Interrupted",
             FailureClass::Terminated => "Terminated",
             FailureClass::Usage => "Usage",
+            FailureClass::ReportFailed => "ReportFailed",
         }
     }
 

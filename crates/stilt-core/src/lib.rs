@@ -39,7 +39,7 @@ pub use manifest::{
     CiSettings, Cmd, Link, LocalTarget, Manifest, Probe, ProbeAction, ResourceTarget, TiltfileResult, TriggerMode,
     UpdateSettings,
 };
-pub use session::{Session, Target, TargetState, TargetType};
+pub use session::{GraceStatus, Readiness, Session, Target, TargetState, TargetType};
 pub use target_id::{TILTFILE_TARGET, TargetId, TargetKind};
 pub use tiltfile_error::TiltfileError;
 pub use verdict::{EnvironmentFailure, Verdict, verdict};

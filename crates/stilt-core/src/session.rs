@@ -113,8 +113,9 @@ pub enum TargetState {
         /// When it started.
         #[serde(with = "micro_time::option")]
         start_time: Option<DateTime<Utc>>,
-        /// Ready now.
-        ready: bool,
+        /// Ready now (Tilt's `ready: bool`).
+        #[serde(with = "readiness_json")]
+        ready: Readiness,
         /// Last time it was ready.
         #[serde(with = "micro_time::option")]
         last_ready_time: Option<DateTime<Utc>>,
@@ -130,12 +131,76 @@ pub enum TargetState {
         /// Failure text; empty on success.
         #[serde(default, skip_serializing_if = "String::is_empty")]
         error: String,
-        /// `Tolerated` / `Exceeded` under a k8s grace period; else empty.
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        grace_status: String,
+        /// Where a failure stands in `k8s_grace_period` (Tilt's `graceStatus` string).
+        #[serde(default, skip_serializing_if = "GraceStatus::is_none")]
+        grace_status: GraceStatus,
     },
     /// Not enabled in this run.
     Disabled {},
+}
+
+/// Where a failed Kubernetes runtime target stands in `ci_settings(k8s_grace_period=)`; the
+/// verdict decides it ([`grace_status`](crate::verdict::grace_status)) and reads it. In the
+/// Session it is Tilt's `graceStatus` string, absent for [`GraceStatus::None`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GraceStatus {
+    /// No grace period applies (not a Kubernetes runtime, or no grace period set).
+    #[default]
+    #[serde(rename = "")]
+    None,
+    /// Failing within the grace period: retrying, the run goes on until it ends.
+    Tolerated,
+    /// Still failing after the grace period: the run fails.
+    Exceeded,
+}
+
+impl GraceStatus {
+    /// No grace period applies.
+    pub fn is_none(&self) -> bool {
+        *self == GraceStatus::None
+    }
+}
+
+/// Whether an active target is ready. In the Session it is Tilt's `ready: bool`
+/// ([`Readiness::Settling`] is `true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    /// Not ready.
+    NotReady,
+    /// Ready.
+    Ready,
+    /// Ready, on probation: a docker-compose container that crashes right after it started is
+    /// seen running first, so the run succeeds only once it has stayed ready for
+    /// [`CONTAINER_STABLE`](crate::verdict::CONTAINER_STABLE) since `last_ready_time`. Counts as
+    /// ready for everything else (readiness timeout, reports).
+    Settling,
+}
+
+impl Readiness {
+    /// Ready (settled or not), as Tilt's `ready` says.
+    pub fn is_ready(self) -> bool {
+        self != Readiness::NotReady
+    }
+
+    /// `Ready` or `NotReady`.
+    pub fn from_bool(ready: bool) -> Self {
+        if ready { Readiness::Ready } else { Readiness::NotReady }
+    }
+}
+
+/// Serialises [`Readiness`] as Tilt's `ready: bool`.
+mod readiness_json {
+    use super::Readiness;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's `serialize_with` passes `&T`")]
+    pub(super) fn serialize<S: Serializer>(v: &Readiness, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(v.is_ready())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Readiness, D::Error> {
+        bool::deserialize(d).map(Readiness::from_bool)
+    }
 }
 
 /// Serialises `Option<TargetState>` with `None` as `{}` (Tilt's empty `TargetState`).
@@ -239,7 +304,7 @@ mod tests {
             serde_json::json!({"waiting": {"waitReason": "waiting-for-dep"}})
         );
         assert_eq!(
-            j(Some(TargetState::Active { start_time: Some(start), ready: false, last_ready_time: None })),
+            j(Some(TargetState::Active { start_time: Some(start), ready: Readiness::NotReady, last_ready_time: None })),
             serde_json::json!({"active": {"startTime": "2026-08-08T19:20:00.512345Z", "ready": false, "lastReadyTime": null}})
         );
         assert_eq!(
@@ -247,11 +312,33 @@ mod tests {
                 start_time: Some(start),
                 finish_time: None,
                 error: String::new(),
-                grace_status: String::new()
+                grace_status: GraceStatus::None
             })),
             serde_json::json!({"terminated": {"startTime": "2026-08-08T19:20:00.512345Z", "finishTime": null}})
         );
+        assert_eq!(
+            j(Some(TargetState::Terminated {
+                start_time: None,
+                finish_time: None,
+                error: "crash".into(),
+                grace_status: GraceStatus::Tolerated
+            })),
+            serde_json::json!({"terminated": {"startTime": null, "finishTime": null, "error": "crash", "graceStatus": "Tolerated"}})
+        );
+        assert_eq!(
+            j(Some(TargetState::Active { start_time: None, ready: Readiness::Settling, last_ready_time: None }))["active"]
+                ["ready"],
+            serde_json::json!(true)
+        );
         let back: Target = serde_json::from_value(serde_json::to_value(t(None)).unwrap()).unwrap();
         assert_eq!(back.state, None);
+        let exceeded = TargetState::Terminated {
+            start_time: None,
+            finish_time: None,
+            error: "crash".into(),
+            grace_status: GraceStatus::Exceeded,
+        };
+        let back: Target = serde_json::from_value(serde_json::to_value(t(Some(exceeded.clone()))).unwrap()).unwrap();
+        assert_eq!(back.state, Some(exceeded));
     }
 }

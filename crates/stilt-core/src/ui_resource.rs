@@ -11,7 +11,7 @@
 use crate::k8s_pod::{PodSummary, newest_pod};
 use crate::manifest::{Manifest, ResourceTarget, TriggerMode};
 use crate::micro_time;
-use crate::session::{API_VERSION, Session, Target, TargetState, sort_keys};
+use crate::session::{API_VERSION, Readiness, Session, Target, TargetState, sort_keys};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -163,7 +163,7 @@ fn resource_ready(session: &Session, resource: &str) -> bool {
         Some(t) => {
             matches!(
                 &t.state,
-                Some(TargetState::Active { ready: true, .. } | TargetState::Active { last_ready_time: Some(_), .. })
+                Some(TargetState::Active { ready: Readiness::Ready | Readiness::Settling, .. } | TargetState::Active { last_ready_time: Some(_), .. })
             ) || done_ok(Some(t))
         }
         None => done_ok(find(session, &format!("{resource}:update"))),
@@ -176,7 +176,7 @@ fn runtime_status(runtime: Option<&Target>) -> &'static str {
     match &target.state {
         None | Some(TargetState::Waiting { .. }) => "pending",
         Some(TargetState::Active { ready, .. }) => {
-            if *ready {
+            if ready.is_ready() {
                 "ok"
             } else {
                 "pending"
@@ -550,7 +550,7 @@ mod tests {
             start_time: at(start),
             finish_time: at(finish),
             error: String::new(),
-            grace_status: String::new(),
+            grace_status: crate::session::GraceStatus::None,
         })
     }
 
@@ -578,7 +578,7 @@ mod tests {
                 "web",
                 Some(TargetState::Active {
                     start_time: at("2026-01-02T03:04:08Z"),
-                    ready: true,
+                    ready: Readiness::Ready,
                     last_ready_time: at("2026-01-02T03:04:09Z"),
                 }),
             ),
@@ -625,7 +625,7 @@ mod tests {
                     start_time: at("2026-01-02T03:04:06Z"),
                     finish_time: at("2026-01-02T03:04:07Z"),
                     error: "exit status 1".into(),
-                    grace_status: String::new(),
+                    grace_status: crate::session::GraceStatus::None,
                 }),
             ),
             target("app:update", "app", ok("2026-01-02T03:04:06Z", "2026-01-02T03:04:07Z")),
@@ -634,7 +634,7 @@ mod tests {
                 "app",
                 Some(TargetState::Active {
                     start_time: at("2026-01-02T03:04:08Z"),
-                    ready: false,
+                    ready: Readiness::NotReady,
                     last_ready_time: None,
                 }),
             ),
@@ -643,7 +643,7 @@ mod tests {
                 "run",
                 Some(TargetState::Active {
                     start_time: at("2026-01-02T03:04:06Z"),
-                    ready: false,
+                    ready: Readiness::NotReady,
                     last_ready_time: None,
                 }),
             ),
@@ -717,7 +717,7 @@ mod tests {
                 "(Tiltfile)",
                 Some(TargetState::Active {
                     start_time: at("2026-01-02T03:04:05Z"),
-                    ready: false,
+                    ready: Readiness::NotReady,
                     last_ready_time: None,
                 }),
             ),

@@ -10,7 +10,7 @@
 //!   `default_registry` as in Tilt;
 //! - [`Cluster::apply`]: server-side apply in Tilt's order, recreating objects whose immutable
 //!   fields changed (how a changed Job runs again);
-//! - [`watch_pods`]: the pods a resource owns, as the apiserver's JSON, on every change;
+//! - [`watch_pods`]: the pods a resource owns, read once per change into `stilt_core::k8s_pod::PodSummary`s;
 //! - [`follow_container_log`]: a container's log, line by line;
 //! - [`Cluster::delete`]: what `stilt down` does;
 //! - [`K8sError`]: every failure, with kube's error as the `#[source]` ([`KubeCause`]) and
@@ -28,5 +28,5 @@ pub use apply::AppliedObject;
 pub use cluster::Cluster;
 pub use error::{K8sError, KubeCause};
 pub use pod_logs::follow_container_log;
-pub use pods::{PodWatch, watch_pods};
+pub use pods::{PodWatch, pod_summary, watch_pods};
 pub use registry::LocalRegistry;
