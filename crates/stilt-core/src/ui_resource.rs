@@ -163,7 +163,10 @@ fn resource_ready(session: &Session, resource: &str) -> bool {
         Some(t) => {
             matches!(
                 &t.state,
-                Some(TargetState::Active { ready: Readiness::Ready | Readiness::Settling, .. } | TargetState::Active { last_ready_time: Some(_), .. })
+                Some(
+                    TargetState::Active { ready: Readiness::Ready | Readiness::Settling, .. }
+                        | TargetState::Active { last_ready_time: Some(_), .. }
+                )
             ) || done_ok(Some(t))
         }
         None => done_ok(find(session, &format!("{resource}:update"))),
