@@ -361,12 +361,22 @@ impl Reporter {
                 };
                 let _ = std::io::stdout().flush();
                 // `Error: …` stays the last line: a message's further lines (a hint) come first
+                // (a first line that introduces them, `…; its output ended with:`, then points up).
                 let mut lines = text.lines();
                 let first = lines.next().unwrap_or_default();
-                for more in lines {
-                    let _ = writeln!(std::io::stderr(), "{more}");
+                let mut more = false;
+                for line in lines {
+                    more = true;
+                    let _ = writeln!(std::io::stderr(), "{line}");
                 }
-                let _ = writeln!(std::io::stderr(), "Error: {first}");
+                match first.strip_suffix(':') {
+                    Some(intro) if more => {
+                        let _ = writeln!(std::io::stderr(), "Error: {intro} (the lines above)");
+                    }
+                    _ => {
+                        let _ = writeln!(std::io::stderr(), "Error: {first}");
+                    }
+                }
             }
         }
         let _ = std::io::stdout().flush();

@@ -94,7 +94,11 @@ fn a_failing_run_step_fails_the_update_naming_the_step() {
     // Step 3 of the user's file, as BuildKit numbers it (no step of stilt's own), with its output.
     assert!(out.stderr.contains("step 3/3 \"RUN echo boom-"), "{}", out.stderr);
     assert!(out.stderr.contains("exit code: 7"), "{}", out.stderr);
-    assert!(out.stderr.contains(&format!("its output ended with:\n    boom-{u}")), "{}", out.stderr);
+    // The step's output comes before the `Error:` line, which stays last and points up to it.
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("Error: ") && last.ends_with("its output ended with (the lines above)"), "{}", out.stderr);
+    let output_at = out.stderr.find(&format!("    boom-{u}")).expect("the step's output on stderr");
+    assert!(output_at < out.stderr.rfind("Error: ").unwrap(), "{}", out.stderr);
     let case = out.case("app:update");
     let msg = failure_message(&case.status);
     assert!(msg.contains("failed to build image") && msg.contains("step 3/3"), "{msg}");
