@@ -93,6 +93,27 @@ fn with_write_errors(outcome: &Outcome, write_errors: &[String]) -> Outcome {
     }
 }
 
+/// Prints a failure message to stderr with `Error: …` as the last line: a message's further
+/// lines (a hint, a failing step's output) come first, and a first line that introduces them
+/// (`…; its output ended with:`) then points up to them.
+fn print_error_last(text: &str) {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut more = false;
+    for line in lines {
+        more = true;
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+    match first.strip_suffix(':') {
+        Some(intro) if more => {
+            let _ = writeln!(std::io::stderr(), "Error: {intro} (the lines above)");
+        }
+        _ => {
+            let _ = writeln!(std::io::stderr(), "Error: {first}");
+        }
+    }
+}
+
 /// Runs the reporter until `RunFinished` (or the channel closes).
 pub fn spawn_reporter(cfg: ReporterConfig, rx: UnboundedReceiver<Event>) -> tokio::task::JoinHandle<ReporterResult> {
     tokio::task::spawn_blocking(move || Reporter::new(cfg).run(rx))
@@ -360,23 +381,7 @@ impl Reporter {
                     _ => f.message.clone(),
                 };
                 let _ = std::io::stdout().flush();
-                // `Error: …` stays the last line: a message's further lines (a hint) come first
-                // (a first line that introduces them, `…; its output ended with:`, then points up).
-                let mut lines = text.lines();
-                let first = lines.next().unwrap_or_default();
-                let mut more = false;
-                for line in lines {
-                    more = true;
-                    let _ = writeln!(std::io::stderr(), "{line}");
-                }
-                match first.strip_suffix(':') {
-                    Some(intro) if more => {
-                        let _ = writeln!(std::io::stderr(), "Error: {intro} (the lines above)");
-                    }
-                    _ => {
-                        let _ = writeln!(std::io::stderr(), "Error: {first}");
-                    }
-                }
+                print_error_last(&text);
             }
         }
         let _ = std::io::stdout().flush();
