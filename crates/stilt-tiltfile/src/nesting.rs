@@ -102,7 +102,7 @@ pub(crate) fn check(src: &str, limit: usize) -> Result<(), TooDeep> {
                 continue;
             }
             b'"' | b'\'' => {
-                let end = skip_string(b, i);
+                let end = crate::while_rewrite::skip_string(b, i);
                 for (k, &x) in b[i..end].iter().enumerate() {
                     if x == b'\n' {
                         line += 1;
@@ -148,30 +148,6 @@ pub(crate) fn check(src: &str, limit: usize) -> Result<(), TooDeep> {
 
 fn too_deep(line: usize, col0: usize) -> TooDeep {
     TooDeep { line: u32::try_from(line).unwrap_or(u32::MAX), col: u32::try_from(col0 + 1).unwrap_or(u32::MAX) }
-}
-
-/// The offset just past the string literal starting at `pos` (a quote character).
-fn skip_string(bytes: &[u8], pos: usize) -> usize {
-    let q = bytes[pos];
-    let triple = bytes.get(pos + 1) == Some(&q) && bytes.get(pos + 2) == Some(&q);
-    let mut i = if triple { pos + 3 } else { pos + 1 };
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'\n' if !triple => return i,
-            c if c == q => {
-                if !triple {
-                    return i + 1;
-                }
-                if bytes.get(i + 1) == Some(&q) && bytes.get(i + 2) == Some(&q) {
-                    return i + 3;
-                }
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    bytes.len().min(i)
 }
 
 #[cfg(test)]

@@ -252,8 +252,9 @@ fn statement_starts(src: &str, lines: &[std::ops::Range<usize>]) -> Vec<bool> {
     starts
 }
 
-/// Returns the offset just past the string literal starting at `pos` (a quote character).
-fn skip_string(bytes: &[u8], pos: usize) -> usize {
+/// Returns the offset just past the string literal starting at `pos` (a quote character); also
+/// used by the nesting pre-scan (`nesting.rs`), which must skip strings the same way.
+pub(crate) fn skip_string(bytes: &[u8], pos: usize) -> usize {
     let q = bytes[pos];
     let triple = bytes.get(pos + 1) == Some(&q) && bytes.get(pos + 2) == Some(&q);
     let mut i = if triple { pos + 3 } else { pos + 1 };
