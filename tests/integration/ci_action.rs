@@ -1099,6 +1099,27 @@ fn gitlab_script(job: &Value, user_before_script: &str) -> String {
     script
 }
 
+/// Runs a GitLab job's script in `ws` with a user's own `before_script` first, the way a runner
+/// would (GitLab expands `$CI_PROJECT_DIR` in the job's variables); returns the exit code and
+/// stdout+stderr.
+fn run_gitlab_job(job: &Value, ws: &Path, user_before_script: &str) -> (Option<i32>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = Command::new("sh");
+    c.args(["-e", "-c", &gitlab_script(job, user_before_script)]);
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", tmp.path())
+        .env("GITLAB_CI", "true")
+        .env("CI_PROJECT_DIR", ws)
+        .env("STILT_BIN", stilt_bin())
+        .env("TILT_PORT", "0");
+    for (k, v) in job["variables"].as_object().unwrap() {
+        c.env(k, str_of(v).replace("$CI_PROJECT_DIR", &ws.display().to_string()));
+    }
+    let out = c.current_dir(ws).output().unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
 #[test]
 fn gitlab_component_runs_with_its_input_defaults() {
     let docs = yaml_documents("templates/stilt.yml");
@@ -1114,21 +1135,8 @@ fn gitlab_component_runs_with_its_input_defaults() {
     let job: Value = serde_saphyr::from_str::<Value>(&text).unwrap()["stilt"].clone();
     assert_eq!(job["stage"], "test");
     let ws = workspace("pass");
-    let tmp = tempfile::tempdir().unwrap();
-    let mut c = Command::new("sh");
-    c.args(["-e", "-c", &gitlab_script(&job, "echo user before_script")]);
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .env("HOME", tmp.path())
-        .env("GITLAB_CI", "true")
-        .env("STILT_BIN", stilt_bin())
-        .env("TILT_PORT", "0");
-    for (k, v) in job["variables"].as_object().unwrap() {
-        c.env(k, str_of(v).replace("$CI_PROJECT_DIR", &ws.path().display().to_string()));
-    }
-    let out = c.current_dir(ws.path()).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = run_gitlab_job(&job, ws.path(), "echo user before_script");
+    assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("stilt ci summary: success"), "{text}");
     assert!(text.contains("--timeout 1m"), "the input reached stilt: {text}");
     assert!(ws.path().join(str_of(&job["artifacts"]["reports"]["junit"])).is_file());
@@ -1138,27 +1146,11 @@ fn gitlab_component_runs_with_its_input_defaults() {
 fn gitlab_template_installs_and_runs_stilt_with_sections() {
     for (scenario, want) in [("pass", 0), ("fail", 1)] {
         let ws = workspace(scenario);
-        let tmp = tempfile::tempdir().unwrap();
         let t = yaml("ci-templates/gitlab/stilt.gitlab-ci.yml");
         let job = &t[".stilt-ci"];
         // a job that sets its own before_script keeps the install (no `stilt: command not found`)
-        let script = gitlab_script(job, "echo my own before_script; export MY_SETUP=done");
-        let mut c = Command::new("sh");
-        c.args(["-e", "-c", &script]);
-        c.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap())
-            .env("HOME", tmp.path())
-            .env("GITLAB_CI", "true")
-            .env("CI_PROJECT_DIR", ws.path())
-            .env("STILT_BIN", stilt_bin())
-            .env("TILT_PORT", "0");
-        for (k, v) in job["variables"].as_object().unwrap() {
-            // GitLab expands variables referenced in variables
-            c.env(k, str_of(v).replace("$CI_PROJECT_DIR", &ws.path().display().to_string()));
-        }
-        let out = c.current_dir(ws.path()).output().unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert_eq!(out.status.code(), Some(want), "{text}");
+        let (code, text) = run_gitlab_job(job, ws.path(), "echo my own before_script; export MY_SETUP=done");
+        assert_eq!(code, Some(want), "{text}");
         assert!(text.contains("\x1b[0Ksection_start:"), "{text}");
         assert!(text.contains("stilt ci summary: "), "{text}");
         assert!(ws.path().join(".stilt/bin/stilt").exists(), "installed into STILT_INSTALL_DIR");
