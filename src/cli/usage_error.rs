@@ -19,7 +19,7 @@ use clap::ValueEnum;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
-use stilt_core::{CiSettings, ExitCode, FailureClass, TiltfileError};
+use stilt_core::{CiSettings, ExitCode, FailureClass, GoDuration, TILTFILE_TARGET, TiltfileError};
 
 /// The report-related flags of a `stilt ci` command line, read without validating anything.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -141,24 +141,19 @@ fn report(args: &LenientCiArgs, message: String, start_time: DateTime<Utc>) {
         mask_env,
     };
     let now = Utc::now();
-    let state = EngineState {
-        resources: Vec::new(),
-        max_parallel_updates: 1,
-        tiltfile: TiltfilePhase::Failed {
-            start: now,
-            finish: now,
-            error: Arc::new(TiltfileError::new(format!("stilt ci did not start: {message}"))),
-        },
-        tiltfile_path: tiltfile.clone(),
-        ci: CiSettings { k8s_grace_period: None, timeout: None, readiness_timeout: None },
-        start_time,
-        pid: std::process::id(),
-        environment_failure: None,
+    // A session with nothing but the failed Tiltfile target, and no timeouts in force.
+    let mut state = EngineState::loading(tiltfile.clone(), GoDuration::from_secs(0), start_time, now);
+    state.tiltfile = TiltfilePhase::Failed {
+        start: now,
+        finish: now,
+        error: Arc::new(TiltfileError::new(format!("stilt ci did not start: {message}"))),
     };
+    state.ci = CiSettings { k8s_grace_period: None, timeout: None, readiness_timeout: None };
+    state.max_parallel_updates = 1;
     let identity = SessionIdentity { uid: String::new() };
     let targets = build_targets(&state, &Schedule::default(), now);
     let session = Arc::new(build_session(&state, targets, &identity, 1, true, message.clone()));
-    let failure = Failure { message, class: FailureClass::Usage, target: Some("tiltfile:update".into()) };
+    let failure = Failure { message, class: FailureClass::Usage, target: Some(TILTFILE_TARGET.into()) };
     let outcome = Outcome { exit_code: FailureClass::Usage.exit_code(), failure: Some(failure) };
     super::block_on(async move {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

@@ -12,6 +12,7 @@ use crate::k8s_pod::{PodSummary, newest_pod};
 use crate::manifest::{Manifest, ResourceTarget, TriggerMode};
 use crate::micro_time;
 use crate::session::{API_VERSION, Readiness, Session, Target, TargetState, sort_keys};
+use crate::target_id::TILTFILE_TARGET;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -298,7 +299,7 @@ fn find<'a>(session: &'a Session, name: &str) -> Option<&'a Target> {
 
 /// The `(Tiltfile)` UIResource, from the `tiltfile:update` target (Tilt's `TiltfileResource`).
 fn tiltfile_resource(session: &Session) -> Value {
-    let target = find(session, "tiltfile:update");
+    let target = find(session, TILTFILE_TARGET);
     let span = tiltfile_span_id();
     let b = build_view(target, &span);
     let update_status = if target.is_none() { "pending" } else { b.update_status };
@@ -441,7 +442,7 @@ fn resource(session: &Session, info: &ResourceInfo, pods: &Pods) -> Value {
 fn infos_from_targets(session: &Session) -> Vec<ResourceInfo> {
     let mut names: Vec<&str> = Vec::new();
     for t in &session.status.targets {
-        if t.name == "tiltfile:update" {
+        if t.name == TILTFILE_TARGET {
             continue;
         }
         if let Some(r) = t.resources.first()
