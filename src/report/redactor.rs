@@ -62,7 +62,8 @@ impl Redactor {
         replace_all(text, &pairs)
     }
 
-    fn redact_string(&self, s: &mut String) {
+    /// Redacts `s` in place.
+    pub fn redact_string(&self, s: &mut String) {
         if let Cow::Owned(r) = self.redact(s) {
             *s = r;
         }

@@ -186,10 +186,15 @@ impl Reporter {
         }
         while let Some(ev) = rx.blocking_recv() {
             if let Event::TiltfileLoaded { result, .. } = &ev {
-                for v in self.redactor.add_result(result) {
+                let added = self.redactor.add_result(result);
+                for v in &added {
                     if let Some(ci) = &mut self.ci {
-                        ci.add_mask(&v, &mut std::io::stdout());
+                        ci.add_mask(v, &mut std::io::stdout());
                     }
+                }
+                if !added.is_empty() {
+                    // The load's own lines reached the live view before these were known.
+                    self.live.scrub(|text| self.redactor.redact_string(text));
                 }
             }
             if matches!(ev, Event::TiltfileLoaded { .. } | Event::TiltfileFailed { .. } | Event::RunFinished { .. }) {

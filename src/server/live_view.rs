@@ -79,6 +79,19 @@ impl LiveView {
         self.log_end.send_replace(end);
     }
 
+    /// Rewrites the text of every line still held (for Secret values that became known after
+    /// they were logged: the Tiltfile's own lines during its load). Lines a websocket client
+    /// already received stay as they were, as on the live terminal.
+    pub fn scrub(&self, redact: impl Fn(&mut String)) {
+        let mut b = self.buffer.lock().expect("log buffer");
+        let mut bytes = 0;
+        for seg in &mut b.segments {
+            redact(&mut seg.text);
+            bytes += seg.size();
+        }
+        b.bytes = bytes;
+    }
+
     /// Records the loaded Tiltfile's resources.
     pub fn loaded(&self, manifests: &[Manifest]) {
         self.resources.send_replace(Arc::new(manifests.iter().map(ResourceInfo::from_manifest).collect()));

@@ -197,12 +197,16 @@ fn secrets_logged_during_the_load_are_redacted_in_files() {
     let (_ns, run) = with_secret(
         "local('echo early pa55word-value')\nk8s_yaml('secret.yaml')\nlocal('echo late pa55word-value')\nlocal_resource('a', cmd='true')\n",
     );
-    let out = run.run();
+    let out = run.args(&["--output-snapshot-on-exit", "out/snapshot.json"]).run();
     out.expect_code(0);
     assert!(out.stdout.contains("late [redacted secret db-creds:password]"), "live, once known: {}", out.stdout);
     let tiltfile_log = std::fs::read_to_string(out.dir.join("out/logs/Tiltfile.log")).unwrap();
     assert!(tiltfile_log.contains("early [redacted secret db-creds:password]"), "{tiltfile_log}");
     assert!(!out.junit.clone().unwrap().contains("pa55word-value"));
+    // Tilt's snapshot holds the live view's log, which saw the early line before the Secret
+    let snapshot = std::fs::read_to_string(out.dir.join("out/snapshot.json")).unwrap();
+    assert!(snapshot.contains("early [redacted secret db-creds:password]"), "{snapshot}");
+    assert!(!snapshot.contains("pa55word-value"), "{snapshot}");
 }
 
 #[test]
